@@ -1,0 +1,56 @@
+# onespace: the three entry points. Each installs missing Debian packages
+# (as root, or through sudo) and then builds with CMake.
+#   make demo   - the main job
+#   make test   - build everything (gcc: plain, ASan+UBSan, TSan; clang:
+#                 plain) and run the whole suite through ctest
+#   make bench  - run every benchmark; prints `bench:` lines
+
+BUILD       ?= build
+BUILD_CLANG ?= build-clang
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Everything the build, the tests and the benchmarks need, as Debian packages.
+PKGS := cmake make gcc clang pkg-config libcmocka-dev libjson-c-dev \
+        libssl-dev libclang-rt-14-dev musl-tools
+
+.PHONY: all deps build build-clang demo test bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "onespace: installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# clang builds the plain variant only: it is there to keep clang -Werror clean
+# and to run the unit tests a second time with another compiler.
+build-clang: deps
+	cmake -S . -B $(BUILD_CLANG) -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONESPACE_VARIANTS=plain
+	cmake --build $(BUILD_CLANG) -j $(JOBS)
+
+demo: build
+	$(BUILD)/tools/onespace-demo
+
+test: build build-clang
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD_CLANG) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE slow
+
+bench: build
+	@set -e; for b in $(BUILD)/bench/bench_*; do \
+	  [ -x "$$b" ] || continue; echo "== $$(basename $$b)"; "$$b"; done
+
+clean:
+	rm -rf $(BUILD) $(BUILD_CLANG)

@@ -1,0 +1,44 @@
+/* The user-space pool: one host reservation of `user_space_size` bytes from
+ * which every byte a guest sees is allocated (ELF images, stacks, heaps,
+ * mmaps, shm). Owns the VMManager (chunks + global free space) and the SysV
+ * shm manager. One per onespace instance; tests create several. */
+#ifndef ONESPACE_VM_USER_SPACE_VM_H
+#define ONESPACE_VM_USER_SPACE_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vm/vm_range.h"
+
+struct user_space_vm;
+
+struct user_space_vm_config {
+    size_t user_space_size;     /* bytes; 0 = default (see vm_util.h) */
+    size_t chunk_size;          /* multi-VMA chunk size; 0 = 32 MiB */
+};
+
+struct user_space_vm_stats {
+    size_t total_bytes;         /* size of the pool */
+    size_t free_bytes;          /* pool bytes in no chunk */
+    size_t nr_chunks;           /* chunks in use */
+    size_t nr_single_chunks;
+    size_t nr_multi_chunks;
+    size_t nr_vmas;             /* VMAs in all chunks */
+    size_t nr_shm_segments;
+};
+
+/* Reserve the pool from the host. 0 or -EINVAL (bad config), -ENOMEM. */
+int user_space_vm_create(const struct user_space_vm_config *cfg,
+                         struct user_space_vm **out);
+/* Every process_vm must have been destroyed; shm segments are removed. */
+void user_space_vm_destroy(struct user_space_vm *usv);
+
+struct vm_range user_space_vm_range(const struct user_space_vm *usv);
+void user_space_vm_get_stats(struct user_space_vm *usv, struct user_space_vm_stats *st);
+
+/* Check every invariant of the manager (chunks ordered and disjoint, free +
+ * used = pool, every chunk's VMAs ordered, disjoint, inside it, and its free
+ * space consistent). 0 or -EUCLEAN (logged). Takes the locks itself. */
+int user_space_vm_check(struct user_space_vm *usv);
+
+#endif
