@@ -636,6 +636,37 @@ static void test_search_cost_100k_ranges(void **state)
     fsm_destroy(&fsm);
 }
 
+/* The known slow case of an exact lowest fit: many ranges big enough by
+ * size but misaligned are each looked at. The result must still be right;
+ * the cost is printed, not asserted. */
+static void test_misaligned_candidates_exact(void **state)
+{
+    enum { N = 100000 };
+    struct free_space_manager fsm;
+    uintptr_t base = 0x100000000000UL;
+    assert_int_equal(fsm_init(&fsm, rng(base, base + (2 * N + 2) * P)), 0);
+    assert_int_equal(fsm_alloc_at(&fsm, rng(base, base + (2 * N + 2) * P)), 0);
+    /* One-page holes at odd pages: none is 8 KiB aligned ... */
+    for (uintptr_t i = 0; i < N; i++)
+        assert_int_equal(fsm_free(&fsm, rng(base + (2 * i + 1) * P, base + (2 * i + 2) * P)), 0);
+    /* ... except the last, which grows to [2N-1, 2N+1) pages. */
+    assert_int_equal(fsm_free(&fsm, rng(base + 2 * N * P, base + (2 * N + 1) * P)), 0);
+    assert_int_equal(fsm.nr_ranges, N);
+    uint64_t before = fsm.nr_visits;
+    uintptr_t got;
+    assert_int_equal(fsm_alloc(&fsm, layout(P, 2 * P), 0, &got), 0);
+    assert_int_equal(got, base + 2 * N * P);
+    print_message("1 aligned fit behind %d misaligned candidates: %lu visits\n", N - 1,
+                  (unsigned long)(fsm.nr_visits - before));
+    /* Page alignment takes the first hole at once. */
+    before = fsm.nr_visits;
+    assert_int_equal(fsm_alloc(&fsm, layout(P, P), 0, &got), 0);
+    assert_int_equal(got, base + P);
+    assert_true(fsm.nr_visits - before <= 3 * 2 * 18);
+    assert_int_equal(fsm_check(&fsm), 0);
+    fsm_destroy(&fsm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_check_detects_corruption),
         cmocka_unit_test(test_random_against_bitmap),
         cmocka_unit_test(test_search_cost_100k_ranges),
+        cmocka_unit_test(test_misaligned_candidates_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
