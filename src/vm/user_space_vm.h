@@ -36,6 +36,19 @@ void user_space_vm_destroy(struct user_space_vm *usv);
 struct vm_range user_space_vm_range(const struct user_space_vm *usv);
 void user_space_vm_get_stats(struct user_space_vm *usv, struct user_space_vm_stats *st);
 
+/* Added by vm-core: placement and dirty-page policy knobs (docs/vm.md).
+ * Zero fields keep the current value, except zero_memset_max. Call before
+ * any process uses the pool. */
+struct user_space_vm_tuning {
+    size_t single_min;       /* mmaps this big get their own chunk (chunk_size/4) */
+    size_t dirty_max;        /* dirty bytes a multi chunk may keep (1 MiB) */
+    size_t release_min;      /* unmaps this big return pages at once (256 KiB) */
+    size_t zero_memset_max;  /* reused dirty ranges up to this size that are
+                                mapped writable are zeroed by memset instead of
+                                being returned to the host (0 = never) */
+};
+void user_space_vm_tune(struct user_space_vm *usv, const struct user_space_vm_tuning *t);
+
 /* Check every invariant of the manager (chunks ordered and disjoint, free +
  * used = pool, every chunk's VMAs ordered, disjoint, inside it, and its free
  * space consistent). 0 or -EUCLEAN (logged). Takes the locks itself. */

@@ -21,6 +21,9 @@ struct vm_file_ops {
     /* Reference counting: a VMA holds a reference while it maps the file. */
     void (*get)(struct vm_file *f);
     void (*put)(struct vm_file *f);
+    /* Optional: the path shown in /proc/<pid>/maps (NULL: none). The
+     * string must live as long as the file. */
+    const char *(*path)(struct vm_file *f);
 };
 
 struct vm_file {

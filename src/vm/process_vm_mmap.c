@@ -1,0 +1,352 @@
+/* mmap: placement of new mappings.
+ *
+ * Fast path (process lock + one chunk lock): a small Any/Hint request goes
+ * into one of the process's own multi-VMA chunks (most recently used first,
+ * try-lock first, like Occlum). Everything else takes the global lock:
+ * addressed maps (MAP_FIXED, MAP_FIXED_NOREPLACE, hints outside the
+ * process's chunks), new chunks, other processes' chunks, large maps. */
+#include "vm/process_vm_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "host/host_mem.h"
+#include "util/compiler.h"
+#include "util/log.h"
+#include "vm/vm_perms.h"
+
+#define LOW_2G (1UL << 31)
+
+/* Chunk c is locked and [start, start+size) has been taken from its free
+ * space: insert the VMA, unlock, set the pages up. */
+static long finish_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct chunk *c,
+                            uintptr_t start, const struct vm_mmap_req *req)
+{
+    struct vm_range r = vm_range_make(start, req->size);
+    bool dirty;
+    insert_new_vma(op, ref, c, r, req, req->offset, &dirty);
+    chunk_unlock(c);
+    int err = setup_new_range(op, r, req, req->offset, dirty);
+    if (err) {
+        unmap_range(op, r);
+        return err;
+    }
+    return (long)start;
+}
+
+/* Try one multi chunk (locked by the caller; unlocked on success). */
+static long try_chunk(struct vm_op *op, struct chunk_ref *ref, const struct vm_mmap_req *req,
+                      uintptr_t at)
+{
+    struct chunk *c = ref->chunk;
+    uintptr_t start = at;
+    if (at) {
+        if (!cm_range_is_free(&c->cm, vm_range_make(at, req->size)) ||
+            fsm_alloc_at(&c->cm.fsm, vm_range_make(at, req->size)))
+            return -ENOMEM;
+    } else {
+        struct vm_layout l = { req->size, PAGE_SIZE };
+        if (fsm_largest_free(&c->cm.fsm) < req->size || fsm_alloc(&c->cm.fsm, l, 0, &start))
+            return -ENOMEM;
+    }
+    /* Most recently used first: the next small mmap looks here first. */
+    if (c->kind == CHUNK_MULTI && op->vm->multi_refs.next != &ref->link) {
+        list_del(&ref->link);
+        list_add(&ref->link, &op->vm->multi_refs);
+    }
+    return finish_in_chunk(op, ref, c, start, req);
+}
+
+/* The process's own multi chunks. Returns the address, or -ENOMEM. */
+static long map_in_own_chunks(struct vm_op *op, const struct vm_mmap_req *req, bool blocking)
+{
+    struct process_vm *vm = op->vm;
+    if (req->kind == VM_ADDR_HINT) {
+        struct chunk_ref *ref = ref_find(vm, req->addr);
+        if (ref && ref->chunk->kind == CHUNK_MULTI &&
+            vm_range_contains(chunk_range(ref->chunk), vm_range_make(req->addr, req->size))) {
+            chunk_lock(ref->chunk);
+            long ret = try_chunk(op, ref, req, req->addr);
+            if (ret != -ENOMEM)
+                return ret;
+            chunk_unlock(ref->chunk);
+        }
+    }
+    struct chunk_ref *ref, *tmp;
+    list_for_each_entry_safe(ref, tmp, &vm->multi_refs, link) {
+        struct chunk *c = ref->chunk;
+        if (blocking)
+            chunk_lock(c);
+        else if (!chunk_trylock(c))
+            continue;
+        long ret = try_chunk(op, ref, req, 0);
+        if (ret != -ENOMEM)
+            return ret;
+        chunk_unlock(c);
+    }
+    return -ENOMEM;
+}
+
+/* ---- addressed maps (global lock held) ---- */
+
+enum {
+    SEG_OWN   = 1,      /* this process's VMAs are there */
+    SEG_OTHER = 2,      /* someone else's memory is there */
+    SEG_SHM   = 4,      /* one of its shm attachments is there */
+};
+
+/* Visit r split at chunk borders: (chunk or NULL for pool free space, piece). */
+static int for_each_segment(struct vm_manager *m, struct vm_range r,
+                            int (*fn)(struct chunk *c, struct vm_range seg, void *arg),
+                            void *arg)
+{
+    uintptr_t pos = r.start;
+    struct chunk *c = vmm_first_after(m, r.start);
+    while (pos < r.end) {
+        struct chunk *next = c ? vmm_next(c) : NULL;
+        struct vm_range seg;
+        struct chunk *in = NULL;
+        if (c && chunk_range(c).start <= pos) {
+            seg = (struct vm_range){ pos, MIN(r.end, chunk_range(c).end) };
+            in = c;
+            c = next;
+        } else {
+            seg = (struct vm_range){ pos, c ? MIN(r.end, chunk_range(c).start) : r.end };
+        }
+        int ret = fn(in, seg, arg);
+        if (ret)
+            return ret;
+        pos = seg.end;
+    }
+    return 0;
+}
+
+struct classify {
+    struct process_vm *vm;
+    int what;
+    unsigned nr_segments;
+};
+
+static int classify_seg(struct chunk *c, struct vm_range seg, void *arg)
+{
+    struct classify *cl = arg;
+    cl->nr_segments++;
+    if (!c)
+        return 0;
+    chunk_lock(c);
+    if (c->flags & CHUNK_SHM) {
+        struct vm_area *v = cm_first(&c->cm);
+        cl->what |= v && vma_visible_to(v, cl->vm) ? SEG_SHM | SEG_OWN : SEG_OTHER;
+    } else if (c->kind == CHUNK_SINGLE && c->owner != cl->vm) {
+        cl->what |= SEG_OTHER;
+    } else {
+        for (struct vm_area *v = cm_first_after(&c->cm, seg.start);
+             v && v->range.start < seg.end; v = cm_next(v))
+            cl->what |= v->owner == cl->vm ? SEG_OWN : SEG_OTHER;
+    }
+    chunk_unlock(c);
+    return 0;
+}
+
+struct place {
+    struct vm_op *op;
+    const struct vm_mmap_req *req;
+    struct vm_range r;
+    int err;
+};
+
+static int place_seg(struct chunk *c, struct vm_range seg, void *arg)
+{
+    struct place *pl = arg;
+    struct vm_op *op = pl->op;
+    struct chunk_ref *ref;
+    int err;
+    if (!c) {
+        err = vmm_new_single(&op->usv->mgr, vm_range_size(seg), seg.start, op->vm, &c);
+        if (err)
+            goto fail;
+    }
+    err = ref_get(op->vm, c, &ref);
+    if (err)
+        goto fail;
+    chunk_lock(c);
+    if (c->kind == CHUNK_MULTI && fsm_alloc_at(&c->cm.fsm, seg)) {
+        chunk_unlock(c);
+        err = -ENOMEM;
+        ref_put_if_unused(op, ref);
+        goto fail;
+    }
+    bool dirty;
+    uint64_t off = pl->req->offset + (seg.start - pl->r.start);
+    insert_new_vma(op, ref, c, seg, pl->req, off, &dirty);
+    chunk_unlock(c);
+    err = setup_new_range(op, seg, pl->req, off, dirty);
+    if (err)
+        goto fail;
+    return 0;
+fail:
+    pl->err = err;
+    return 1;
+}
+
+/* Map req at exactly r (global + process lock). */
+static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_range r)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct classify cl = { .vm = op->vm };
+    for_each_segment(m, r, classify_seg, &cl);
+    if (req->kind == VM_ADDR_FORCE) {
+        if (cl.what & SEG_OTHER)
+            return -ENOMEM;
+        if (cl.what & SEG_SHM)
+            return -EINVAL;
+    } else if (cl.what) {
+        return req->kind == VM_ADDR_NEED ? -EEXIST : -ENOMEM;
+    }
+    /* One VMA per segment, two for splits when unmapping or undoing. */
+    int err = op_reserve(op, cl.nr_segments + 2);
+    if (err)
+        return err;
+    if (cl.what & SEG_OWN)
+        unmap_range(op, r);
+    struct place pl = { .op = op, .req = req, .r = r };
+    for_each_segment(m, r, place_seg, &pl);
+    if (pl.err) {
+        unmap_range(op, r);
+        return pl.err;
+    }
+    return (long)r.start;
+}
+
+static long map_anywhere(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct process_vm *vm = op->vm;
+    long ret;
+    int err;
+
+    if (req->size < op->usv->single_min) {
+        ret = map_in_own_chunks(op, req, true);
+        if (ret != -ENOMEM)
+            return ret;
+        /* A new chunk of our own, else room in anyone's. */
+        struct chunk *c;
+        struct chunk_ref *ref;
+        if (vmm_new_multi(m, &c) == 0) {
+            err = ref_get(vm, c, &ref);
+            if (err) {
+                vmm_free_chunk(m, c);
+                return err;
+            }
+            chunk_lock(c);
+            ret = try_chunk(op, ref, req, 0);
+            if (ret != -ENOMEM)
+                return ret;
+            chunk_unlock(c);
+            ref_put_if_unused(op, ref);
+        }
+        list_for_each_entry(c, &m->multi_chunks, multi_link) {
+            if (ref_of_chunk(vm, c) || chunk_largest_free(c) < req->size)
+                continue;   /* racy peek, rechecked under the chunk lock */
+            err = ref_get(vm, c, &ref);
+            if (err)
+                return err;
+            chunk_lock(c);
+            ret = try_chunk(op, ref, req, 0);
+            if (ret != -ENOMEM)
+                return ret;
+            chunk_unlock(c);
+            ref_put_if_unused(op, ref);
+        }
+    }
+    struct chunk *c;
+    err = vmm_new_single(m, req->size, 0, vm, &c);
+    if (err)
+        return err;
+    struct chunk_ref *ref;
+    err = ref_get(vm, c, &ref);
+    if (err) {
+        vmm_free_chunk(m, c);
+        return err;
+    }
+    chunk_lock(c);
+    return finish_in_chunk(op, ref, c, chunk_range(c).start, req);
+}
+
+long map_locked(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_range pool = op->usv->mgr.range;
+    struct vm_range r = vm_range_make(req->addr, req->size);
+    int err = op_reserve(op, 3);
+    if (err)
+        return err;
+    switch (req->kind) {
+    case VM_ADDR_FORCE:
+    case VM_ADDR_NEED:
+        if (!vm_range_contains(pool, r))
+            return -ENOMEM;     /* not ours to give: outside the pool */
+        return map_at(op, req, r);
+    case VM_ADDR_HINT:
+        if (vm_range_contains(pool, r)) {
+            long ret = map_at(op, req, r);
+            if (ret >= 0 || ret != -ENOMEM)
+                return ret;
+        }
+        /* fall through: placed anywhere, as Linux does */
+    case VM_ADDR_ANY:
+        break;
+    }
+    return map_anywhere(op, req);
+}
+
+long process_vm_mmap(struct process_vm *vm, uintptr_t addr, size_t len, int prot,
+                     int flags, struct vm_file *file, uint64_t offset)
+{
+    struct vm_mmap_req req;
+    int err = vm_mmap_req_parse(addr, len, prot, flags, file, offset, &req);
+    if (err)
+        return err;
+    struct user_space_vm *usv = vm->usv;
+    struct vm_range pool = usv->mgr.range;
+    if (req.low_2g && pool.start + req.size > LOW_2G)
+        return -ENOMEM;     /* MAP_32BIT: the pool has no room below 2 GiB */
+    if (req.kind == VM_ADDR_HINT && !vm_range_contains(pool, vm_range_make(req.addr, req.size)))
+        req.kind = VM_ADDR_ANY, req.addr = 0;
+
+    struct vm_op op;
+    long ret;
+    if (!req.low_2g && (req.kind == VM_ADDR_ANY || req.kind == VM_ADDR_HINT) &&
+        req.size < usv->single_min) {
+        pthread_mutex_lock(&vm->lock);
+        op_init(&op, vm, false);
+        ret = -ENOMEM;
+        /* A hint outside our own chunks may be free in the pool: that is
+         * for the global path to decide. */
+        struct chunk_ref *hr = req.kind == VM_ADDR_HINT ? ref_find(vm, req.addr) : NULL;
+        bool fast = req.kind == VM_ADDR_ANY ||
+                    (hr && hr->chunk->kind == CHUNK_MULTI &&
+                     vm_range_contains(chunk_range(hr->chunk), vm_range_make(req.addr, req.size)));
+        if (fast) {
+            ret = op_reserve(&op, 3);
+            if (ret == 0) {
+                ret = map_in_own_chunks(&op, &req, false);
+                if (ret == -ENOMEM)
+                    ret = map_in_own_chunks(&op, &req, true);
+            }
+        }
+        if (ret != -ENOMEM) {
+            op_finish(&op);
+            return ret;
+        }
+        op_finish(&op);
+    }
+    lock_global_and_process(vm);
+    op_init(&op, vm, true);
+    ret = map_locked(&op, &req);
+    if (ret >= 0 && req.low_2g && (uintptr_t)ret + req.size > LOW_2G) {
+        unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
+        ret = -ENOMEM;
+    }
+    op_finish(&op);
+    return ret;
+}

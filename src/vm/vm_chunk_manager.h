@@ -1,0 +1,79 @@
+/* The VMAs of one chunk: an rbtree ordered by start (O(log n) find, insert,
+ * remove; a range's VMAs are visited in O(log n + k)), plus, for a
+ * multi-VMA chunk, its own free space manager and its dirty-page bitmap.
+ *
+ * Dirty pages: a page freed by munmap in a multi-VMA chunk is made
+ * inaccessible at once (host PROT_NONE) but may still hold the old data; it
+ * is marked dirty here. An allocation overlapping dirty pages zeroes them
+ * before the guest sees them, and when a chunk's dirty bytes exceed a bound
+ * they are all returned to the host in one batch (see docs/vm.md).
+ *
+ * Not thread-safe: the chunk's lock protects it. */
+#ifndef ONESPACE_VM_VM_CHUNK_MANAGER_H
+#define ONESPACE_VM_VM_CHUNK_MANAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/rbtree.h"
+#include "vm/free_space_manager.h"
+#include "vm/vm_area.h"
+#include "vm/vm_range.h"
+
+struct vm_chunk_manager {
+    struct vm_range range;
+    struct rb_tree vmas;            /* struct vm_area, by start */
+    size_t nr_vmas;
+    size_t vma_bytes;
+    bool multi;
+    struct free_space_manager fsm;  /* multi only: free space of the chunk */
+    uint64_t *dirty;                /* multi only: one bit per page */
+    size_t dirty_bytes;
+};
+
+int cm_init(struct vm_chunk_manager *cm, struct vm_range range, bool multi);
+/* Frees the VMAs still in it. */
+void cm_destroy(struct vm_chunk_manager *cm);
+
+/* The VMA containing addr, or NULL. */
+struct vm_area *cm_find(const struct vm_chunk_manager *cm, uintptr_t addr);
+/* The first VMA ending after addr (the first one that can overlap
+ * [addr, ...)), or NULL. */
+struct vm_area *cm_first_after(const struct vm_chunk_manager *cm, uintptr_t addr);
+struct vm_area *cm_next(const struct vm_area *v);
+struct vm_area *cm_prev(const struct vm_area *v);
+struct vm_area *cm_first(const struct vm_chunk_manager *cm);
+
+/* Insert a VMA that overlaps none (the caller checked). */
+void cm_insert(struct vm_chunk_manager *cm, struct vm_area *v);
+void cm_remove(struct vm_chunk_manager *cm, struct vm_area *v);
+/* Change a VMA's range in place; it must not overlap its neighbours. */
+void cm_set_range(struct vm_chunk_manager *cm, struct vm_area *v, struct vm_range r);
+/* Split v at addr with the blank VMA `right` and insert the right half. */
+void cm_split(struct vm_chunk_manager *cm, struct vm_area *v, uintptr_t addr,
+              struct vm_area *right);
+/* Merge v with its neighbours where vma_can_merge allows. Returns the VMA
+ * now covering v's range; *freed (if non-NULL) gets how many VMAs were
+ * freed (0-2). */
+struct vm_area *cm_merge_around(struct vm_chunk_manager *cm, struct vm_area *v,
+                                unsigned *freed);
+
+/* No VMA overlaps r (and, in a multi chunk, the fsm has it all free). */
+bool cm_range_is_free(const struct vm_chunk_manager *cm, struct vm_range r);
+
+/* ---- dirty pages (multi chunks; no-ops otherwise) ---- */
+void cm_dirty_mark(struct vm_chunk_manager *cm, struct vm_range r);
+/* Clear the dirty pages of r; true if there were any. */
+bool cm_dirty_take(struct vm_chunk_manager *cm, struct vm_range r);
+/* Visit each maximal run of dirty pages in r (O(pages/64)). */
+void cm_dirty_for_each_run(const struct vm_chunk_manager *cm, struct vm_range r,
+                           void (*fn)(struct vm_range run, void *arg), void *arg);
+/* Return every dirty page to the host (one host call per run), clear. */
+int cm_dirty_flush(struct vm_chunk_manager *cm);
+
+/* Invariants: tree, order, disjoint, non-empty, inside, counters, free +
+ * VMA bytes = size, fsm_check, dirty pages only in free space. */
+int cm_check(const struct vm_chunk_manager *cm);
+
+#endif
