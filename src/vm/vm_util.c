@@ -137,11 +137,9 @@ int vm_mmap_req_parse(uintptr_t addr, size_t len, int prot, int flags,
                 return -ENODEV;
         }
     } else {
+        /* Linux: MAP_SHARED_VALIDATE is for files only (EINVAL here). */
         switch (type) {
         case MAP_SHARED:
-        case MAP_SHARED_VALIDATE:
-            if (type == MAP_SHARED_VALIDATE && (flags & ~(LEGACY_MAP_MASK | MAP_FIXED_NOREPLACE)))
-                return -EOPNOTSUPP;
             if (flags & MAP_GROWSDOWN)
                 return -EINVAL;
             vma_flags |= VMA_SHARED;
