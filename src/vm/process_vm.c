@@ -295,9 +295,13 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
     }
 }
 
-void unmap_range(struct vm_op *op, struct vm_range r)
+int unmap_range(struct vm_op *op, struct vm_range r)
 {
     struct process_vm *vm = op->vm;
+    /* At most two VMAs are split: the ones holding r.start and r.end. */
+    int err = op_reserve(op, op->nr_blank + 2);
+    if (err)
+        return err;
     struct chunk_ref *ref = ref_first_after(vm, r.start);
     while (ref && chunk_range(ref->chunk).start < r.end) {
         struct chunk_ref *next = ref_next(ref);
@@ -314,6 +318,7 @@ void unmap_range(struct vm_op *op, struct vm_range r)
         }
         ref = next;
     }
+    return 0;
 }
 
 /* ---- giving address space back (global lock) ---- */
@@ -694,9 +699,7 @@ int process_vm_munmap(struct process_vm *vm, uintptr_t addr, size_t len)
             return -EINVAL;
         }
     }
-    err = op_reserve(&op, 2);
-    if (!err)
-        unmap_range(&op, r);
+    err = unmap_range(&op, r);
     op_finish(&op);
     return err;
 }

@@ -85,8 +85,9 @@ int vma_host_prot(const struct vm_area *v);
  * Needs up to 2 blanks in op. */
 void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r);
 /* Remove this process's VMAs in r everywhere (process lock held). shm
- * VMAs are detached if fully covered and op->have_global. */
-void unmap_range(struct vm_op *op, struct vm_range r);
+ * VMAs are detached if fully covered and op->have_global. Reserves the
+ * blanks it needs: 0, or -ENOMEM with nothing changed. */
+int unmap_range(struct vm_op *op, struct vm_range r);
 
 /* Insert a new VMA for `range` into chunk c (locked, range free there),
  * merging with neighbours; *dirty tells whether old data may be there. */

@@ -116,7 +116,15 @@ static void test_share_between_processes(void **state)
     assert_int_equal(process_vm_check_access(p2, (uintptr_t)a2, 3 * PG, RW), 0);
     /* RMID: the segment lives until the last detach. */
     assert_int_equal(shm_ctl(p1, id, IPC_RMID, NULL), 0);
-    assert_int_equal(shm_attach(p1, id, 0, 0), -EINVAL);
+    /* Linux: a removed segment stays known by id until the last detach. */
+    assert_int_equal(shm_ctl(p1, id, IPC_STAT, &ds), 0);
+    assert_int_equal(ds.shm_nattch, 2);
+    assert_true(ds.shm_perm.mode & SHM_DEST);
+    assert_int_equal(ds.shm_perm.__key, IPC_PRIVATE);
+    assert_int_equal(shm_get(p1, 42, 0, 0), -ENOENT);
+    assert_int_equal(shm_ctl(p1, id, IPC_RMID, NULL), 0);
+    assert_int_equal(shm_detach(p1, (uintptr_t)a1), 0);
+    assert_int_equal(shm_attach(p1, id, 0, 0), a1);      /* still attachable */
     assert_int_equal(shm_detach(p1, (uintptr_t)a1), 0);
     assert_int_equal(shm_detach(p1, (uintptr_t)a1), -EINVAL);
     assert_int_equal(shm_detach(p1, (uintptr_t)a1 + 1), -EINVAL);

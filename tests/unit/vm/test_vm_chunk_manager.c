@@ -121,6 +121,9 @@ static void test_check_catches_breakage(void **state)
     assert_int_equal(cm_check(&cm), 0);
     v->owner = NULL;                                    /* nobody's VMA */
     assert_int_equal(cm_check(&cm), -EUCLEAN);
+    v->flags = VMA_SHM;                                 /* unless shm */
+    assert_int_equal(cm_check(&cm), 0);
+    v->flags = 0;
     v->owner = OWNER;
     cm_destroy(&cm);
 }
