@@ -149,6 +149,7 @@ static void ref_insert(struct process_vm *vm, struct chunk_ref *ref)
     vm->nr_refs++;
 }
 
+/* Unlink a reference (the caller fixes the chunk's holder count). */
 static void ref_unlink(struct process_vm *vm, struct chunk_ref *ref)
 {
     rb_erase(&vm->refs, &ref->rb);
@@ -195,6 +196,8 @@ static void ref_drop_multi(struct vm_op *op, struct chunk_ref *ref)
     ref_unlink(op->vm, ref);
     free(ref);
     chunk_lock(c);
+    if (c->spare_of == op->vm)
+        c->spare_of = NULL;
     c->nr_holders--;
     if (c->nr_holders == 0 && c->cm.nr_vmas == 0 && !c->free_pending) {
         c->free_pending = true;
@@ -209,8 +212,18 @@ void ref_put_if_unused(struct vm_op *op, struct chunk_ref *ref)
     if (ref->nr_vmas > 0 || ref->chunk->kind != CHUNK_MULTI || vm->spare == ref)
         return;
     if (!vm->spare) {
-        vm->spare = ref;    /* keep one emptied chunk: no churn on the next mmap */
-        return;
+        /* Keep one emptied chunk (if only we hold it): no churn on the next
+         * mmap. The global path may reclaim it (reclaim_spare_chunks). */
+        struct chunk *c = ref->chunk;
+        chunk_lock(c);
+        bool sole = c->nr_holders == 1 && c->cm.nr_vmas == 0;
+        if (sole)
+            c->spare_of = vm;
+        chunk_unlock(c);
+        if (sole) {
+            vm->spare = ref;
+            return;
+        }
     }
     ref_drop_multi(op, ref);
 }
@@ -376,6 +389,44 @@ static void trim_chunk(struct process_vm *vm, struct chunk *c)
     chunk_unlock(c);
 }
 
+/* Free the empty chunks processes keep as spares, so a large allocation
+ * can use that address space. Global + own process lock held; another
+ * process's spare is taken only if its lock is free right now (trylock:
+ * we already hold a process lock). Returns how many were freed. */
+int reclaim_spare_chunks(struct vm_op *op)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct chunk *c, *tmp;
+    int freed = 0;
+    list_for_each_entry_safe(c, tmp, &m->multi_chunks, multi_link) {
+        chunk_lock(c);
+        struct process_vm *p = c->spare_of;
+        bool spare = p && c->cm.nr_vmas == 0 && c->nr_holders == 1 && !c->free_pending;
+        chunk_unlock(c);
+        if (!spare || (p != op->vm && pthread_mutex_trylock(&p->lock) != 0))
+            continue;
+        struct chunk_ref *ref = p->spare;
+        if (ref && ref->chunk == c) {
+            ref_unlink(p, ref);
+            free(ref);
+            chunk_lock(c);
+            c->spare_of = NULL;
+            c->nr_holders--;
+            bool unused = c->nr_holders == 0 && c->cm.nr_vmas == 0 && !c->free_pending;
+            if (unused && c->cm.dirty_bytes)
+                cm_dirty_flush(&c->cm);
+            chunk_unlock(c);
+            if (unused) {
+                vmm_free_chunk(m, c);
+                freed++;
+            }
+        }
+        if (p != op->vm)
+            pthread_mutex_unlock(&p->lock);
+    }
+    return freed;
+}
+
 void op_finish(struct vm_op *op)
 {
     struct process_vm *vm = op->vm;
@@ -452,6 +503,8 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
     ref->nr_vmas++;
     if (vm->spare == ref)
         vm->spare = NULL;
+    if (c->spare_of)
+        c->spare_of = NULL;     /* in use again (chunk lock held) */
     *dirty = cm_dirty_take(&c->cm, range);
     unsigned freed;
     v = cm_merge_around(&c->cm, v, &freed);

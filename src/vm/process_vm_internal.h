@@ -65,6 +65,9 @@ void lock_global_and_process(struct process_vm *vm);
  * global lock if needed, and unlocks everything. */
 void op_finish(struct vm_op *op);
 
+/* Free spare (empty, kept) multi chunks; global + process lock held. */
+int reclaim_spare_chunks(struct vm_op *op);
+
 struct chunk_ref *ref_find(const struct process_vm *vm, uintptr_t addr);
 struct chunk_ref *ref_first_after(const struct process_vm *vm, uintptr_t addr);
 struct chunk_ref *ref_next(const struct chunk_ref *r);

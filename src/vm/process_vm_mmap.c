@@ -218,59 +218,100 @@ static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_ra
     return (long)r.start;
 }
 
-static long map_anywhere(struct vm_op *op, const struct vm_mmap_req *req)
+/* A new multi chunk for this process and the request in it. */
+static long map_in_new_chunk(struct vm_op *op, const struct vm_mmap_req *req)
 {
     struct vm_manager *m = &op->usv->mgr;
-    struct process_vm *vm = op->vm;
-    long ret;
-    int err;
+    struct chunk *c;
+    struct chunk_ref *ref;
+    int err = vmm_new_multi(m, &c);
+    if (err)
+        return err;
+    err = ref_get(op->vm, c, &ref);
+    if (err) {
+        vmm_free_chunk(m, c);
+        return err;
+    }
+    chunk_lock(c);
+    long ret = try_chunk(op, ref, req, 0);
+    if (ret != -ENOMEM)
+        return ret;
+    chunk_unlock(c);
+    ref_put_if_unused(op, ref);
+    return -ENOMEM;
+}
 
-    if (req->size < op->usv->single_min) {
-        ret = map_in_own_chunks(op, req, true);
+/* Room in any multi chunk (other processes' too). */
+static long map_in_any_chunk(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct chunk *c;
+    list_for_each_entry(c, &m->multi_chunks, multi_link) {
+        if (ref_of_chunk(op->vm, c) || chunk_largest_free(c) < req->size)
+            continue;   /* racy peek, rechecked under the chunk lock */
+        struct chunk_ref *ref;
+        int err = ref_get(op->vm, c, &ref);
+        if (err)
+            return err;
+        chunk_lock(c);
+        long ret = try_chunk(op, ref, req, 0);
         if (ret != -ENOMEM)
             return ret;
-        /* A new chunk of our own, else room in anyone's. */
-        struct chunk *c;
-        struct chunk_ref *ref;
-        if (vmm_new_multi(m, &c) == 0) {
-            err = ref_get(vm, c, &ref);
-            if (err) {
-                vmm_free_chunk(m, c);
-                return err;
-            }
-            chunk_lock(c);
-            ret = try_chunk(op, ref, req, 0);
-            if (ret != -ENOMEM)
-                return ret;
-            chunk_unlock(c);
-            ref_put_if_unused(op, ref);
-        }
-        list_for_each_entry(c, &m->multi_chunks, multi_link) {
-            if (ref_of_chunk(vm, c) || chunk_largest_free(c) < req->size)
-                continue;   /* racy peek, rechecked under the chunk lock */
-            err = ref_get(vm, c, &ref);
-            if (err)
-                return err;
-            chunk_lock(c);
-            ret = try_chunk(op, ref, req, 0);
-            if (ret != -ENOMEM)
-                return ret;
-            chunk_unlock(c);
-            ref_put_if_unused(op, ref);
-        }
+        chunk_unlock(c);
+        ref_put_if_unused(op, ref);
     }
+    return -ENOMEM;
+}
+
+static long map_in_single_chunk(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
     struct chunk *c;
-    err = vmm_new_single(m, req->size, 0, vm, &c);
+    int err = vmm_new_single(m, req->size, 0, op->vm, &c);
     if (err)
         return err;
     struct chunk_ref *ref;
-    err = ref_get(vm, c, &ref);
+    err = ref_get(op->vm, c, &ref);
     if (err) {
         vmm_free_chunk(m, c);
         return err;
     }
     chunk_lock(c);
     return finish_in_chunk(op, ref, c, chunk_range(c).start, req);
+}
+
+/* Placement of an Any request, global lock held. Small requests: the
+ * process's chunks, then a chunk of its own while the pool is roomy (few
+ * processes per chunk: less lock sharing), else other processes' chunks
+ * first (less address space used). Large ones get a single-VMA chunk. If
+ * the pool is too fragmented, empty spare chunks are reclaimed once. */
+static long map_anywhere(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    long ret;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (req->size < op->usv->single_min) {
+            ret = map_in_own_chunks(op, req, true);
+            if (ret != -ENOMEM)
+                return ret;
+            bool roomy = m->fsm.free_bytes >= vm_range_size(m->range) / 4;
+            if (roomy && (ret = map_in_new_chunk(op, req)) != -ENOMEM)
+                return ret;
+            if ((ret = map_in_any_chunk(op, req)) != -ENOMEM)
+                return ret;
+            if (!roomy && (ret = map_in_new_chunk(op, req)) != -ENOMEM)
+                return ret;
+        }
+        ret = map_in_single_chunk(op, req);
+        if (ret != -ENOMEM)
+            return ret;
+        if (req->size >= op->usv->single_min && req->size <= m->chunk_size / 2 &&
+            (ret = map_in_any_chunk(op, req)) != -ENOMEM)
+            return ret;
+        if (attempt == 0 && reclaim_spare_chunks(op) == 0)
+            break;
+    }
+    return -ENOMEM;
 }
 
 long map_locked(struct vm_op *op, const struct vm_mmap_req *req)
