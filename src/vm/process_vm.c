@@ -320,8 +320,9 @@ int unmap_range(struct vm_op *op, struct vm_range r)
         struct chunk_ref *next = ref_next(ref);
         struct chunk *c = ref->chunk;
         if (c->flags & CHUNK_SHM) {
-            struct vm_area *v = cm_first(&c->cm);
-            if (op->have_global && v && vm_range_contains(r, v->range))
+            /* The caller checked it is covered whole (find_shm). */
+            struct vm_area *v = op->have_global ? cm_first(&c->cm) : NULL;
+            if (v && vm_range_contains(r, v->range))
                 shm_detach_vma(op, ref, v);
         } else {
             chunk_lock(c);

@@ -247,8 +247,13 @@ static long map_in_any_chunk(struct vm_op *op, const struct vm_mmap_req *req)
     struct vm_manager *m = &op->usv->mgr;
     struct chunk *c;
     list_for_each_entry(c, &m->multi_chunks, multi_link) {
-        if (ref_of_chunk(op->vm, c) || chunk_largest_free(c) < req->size)
-            continue;   /* racy peek, rechecked under the chunk lock */
+        if (ref_of_chunk(op->vm, c))
+            continue;   /* ours: tried already */
+        chunk_lock(c);
+        bool room = chunk_largest_free(c) >= req->size;
+        chunk_unlock(c);
+        if (!room)
+            continue;
         struct chunk_ref *ref;
         int err = ref_get(op->vm, c, &ref);
         if (err)
