@@ -45,6 +45,8 @@ void op_init(struct vm_op *op, struct process_vm *vm, bool have_global)
     op->nr_blank = 0;
     op->cap_blank = ARRAY_SIZE(op->inline_blank);
     list_init(&op->to_free);
+    op->defer_setup = false;
+    op->nr_setups = 0;
 }
 
 int op_reserve(struct vm_op *op, unsigned n)
@@ -598,6 +600,29 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
     if (req->populate && prot != HOST_PROT_NONE)
         host_mem_populate(addr, size, prot & HOST_PROT_WRITE);  /* best effort, as Linux */
     return 0;
+}
+
+int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
+                   uint64_t offset, bool dirty)
+{
+    if (!op->defer_setup || op->nr_setups == ARRAY_SIZE(op->setups))
+        return setup_new_range(op, r, req, offset, dirty);
+    op->setups[op->nr_setups].r = r;
+    op->setups[op->nr_setups].offset = offset;
+    op->setups[op->nr_setups].dirty = dirty;
+    op->nr_setups++;
+    return 0;
+}
+
+int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    int ret = 0;
+    for (unsigned i = 0; i < op->nr_setups && !ret; i++)
+        ret = setup_new_range(op, op->setups[i].r, req, op->setups[i].offset,
+                              op->setups[i].dirty);
+    op->nr_setups = 0;
+    op->defer_setup = false;
+    return ret;
 }
 
 /* ---- create / destroy ---- */

@@ -49,6 +49,15 @@ struct vm_op {
     unsigned nr_blank, cap_blank;
     struct vm_area *inline_blank[6];
     struct list_head to_free;       /* chunks, linked by trim_link */
+    /* mmap under the global lock: the host work for the new ranges is
+     * deferred until the global lock is dropped (setup_deferred). */
+    bool defer_setup;
+    unsigned nr_setups;
+    struct {
+        struct vm_range r;
+        uint64_t offset;
+        bool dirty;
+    } setups[8];
 };
 
 /* ---- process_vm.c ---- */
@@ -101,6 +110,12 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
  * map or read the file, populate). On failure the caller unmaps it. */
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
                     uint64_t offset, bool dirty);
+
+/* setup_new_range now, or later if op->defer_setup (and room). */
+int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
+                   uint64_t offset, bool dirty);
+/* Run the deferred setups (process lock held); the first error. */
+int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req);
 
 /* Walk the process's VMAs overlapping r, in address order, with each
  * chunk locked during its callback. fn returns non-zero to stop. */

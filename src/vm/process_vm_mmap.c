@@ -26,7 +26,7 @@ static long finish_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct chun
     bool dirty;
     insert_new_vma(op, ref, c, r, req, req->offset, &dirty);
     chunk_unlock(c);
-    int err = setup_new_range(op, r, req, req->offset, dirty);
+    int err = setup_or_defer(op, r, req, req->offset, dirty);
     if (err) {
         unmap_range(op, r);
         return err;
@@ -180,7 +180,7 @@ static int place_seg(struct chunk *c, struct vm_range seg, void *arg)
     uint64_t off = pl->req->offset + (seg.start - pl->r.start);
     insert_new_vma(op, ref, c, seg, pl->req, off, &dirty);
     chunk_unlock(c);
-    err = setup_new_range(op, seg, pl->req, off, dirty);
+    err = setup_or_defer(op, seg, pl->req, off, dirty);
     if (err)
         goto fail;
     return 0;
@@ -212,6 +212,7 @@ static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_ra
     struct place pl = { .op = op, .req = req, .r = r };
     for_each_segment(m, r, place_seg, &pl);
     if (pl.err) {
+        op->nr_setups = 0;      /* only this call's segments were deferred */
         unmap_range(op, r);
         return pl.err;
     }
@@ -388,11 +389,25 @@ long process_vm_mmap(struct process_vm *vm, uintptr_t addr, size_t len, int prot
     }
     lock_global_and_process(vm);
     op_init(&op, vm, true);
+    op.defer_setup = true;
     ret = map_locked(&op, &req);
     if (ret >= 0 && req.low_2g && (uintptr_t)ret + req.size > LOW_2G) {
+        op.nr_setups = 0;
         unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
         ret = -ENOMEM;
     }
+    if (ret >= 0 && op.nr_setups) {
+        /* The new VMAs are this process's: their host work (protect, file
+         * map, populate) needs only the process lock. */
+        vmm_unlock(&usv->mgr);
+        op.have_global = false;
+        int err = setup_deferred(&op, &req);
+        if (err) {
+            unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
+            ret = err;
+        }
+    }
+    op.nr_setups = 0;
     op_finish(&op);
     return ret;
 }
