@@ -89,6 +89,29 @@ static void test_brk(void **state)
     process_vm_destroy(vm);
 }
 
+static void test_mark_stack(void **state)
+{
+    struct process_vm *vm = new_vm(1);
+    long s = process_vm_mmap(vm, 0, 16 * PG, RW, PA | MAP_STACK, NULL, 0);
+    assert_true(s > 0);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s + 4 * PG, 12 * PG), 0);
+    char buf[1024];
+    process_vm_render_maps(vm, buf, sizeof(buf));
+    char *line2 = strchr(buf, '\n') + 1;
+    assert_null(strstr(buf, "[stack]") < line2 ? (void *)1 : NULL);   /* first line: no name */
+    assert_non_null(strstr(line2, "[stack]"));
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 17 * PG), -ENOMEM);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s + 1, PG), -EINVAL);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 0), -EINVAL);
+    /* Marking the rest makes one [stack] line. */
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 16 * PG), 0);
+    process_vm_render_maps(vm, buf, sizeof(buf));
+    assert_int_equal(strchr(buf, '\n') - buf + 1, (long)strlen(buf));
+    assert_non_null(strstr(buf, "[stack]"));
+    assert_int_equal(user_space_vm_check(usv), 0);
+    process_vm_destroy(vm);
+}
+
 static void test_madvise(void **state)
 {
     struct process_vm *vm = new_vm(1);
@@ -231,6 +254,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brk),
+        cmocka_unit_test(test_mark_stack),
         cmocka_unit_test(test_madvise),
         cmocka_unit_test(test_mincore_and_access),
         cmocka_unit_test(test_maps_format),
