@@ -499,11 +499,32 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
     uint32_t flags = req->vma_flags;
     if (req->file && req->host_fd >= 0)
         flags |= VMA_HOSTMAP;
-    struct vm_area *v = op_take_blank(op);
-    vma_init(v, range, req->perms, flags, vm, req->file, offset);
-    v->chunk = c;
-    cm_insert(&c->cm, v);
-    ref->nr_vmas++;
+    /* The new range as a VMA on the stack: if a neighbour can simply grow
+     * over it (the common case for consecutive maps), no VMA is made. */
+    struct vm_area tmp;
+    vma_init(&tmp, range, req->perms, flags, vm, NULL, offset);
+    tmp.file = req->file;
+    tmp.chunk = c;
+    struct vm_area *v = NULL;
+    struct vm_area *prev = range.start > c->cm.range.start ? cm_find(&c->cm, range.start - 1)
+                                                           : NULL;
+    if (prev && vma_can_merge(prev, &tmp)) {
+        cm_set_range(&c->cm, prev, (struct vm_range){ prev->range.start, range.end });
+        v = prev;
+    } else {
+        struct vm_area *next = cm_first_after(&c->cm, range.end);
+        if (next && vma_can_merge(&tmp, next)) {
+            cm_set_range(&c->cm, next, (struct vm_range){ range.start, next->range.end });
+            v = next;
+        }
+    }
+    if (!v) {
+        v = op_take_blank(op);
+        vma_init(v, range, req->perms, flags, vm, req->file, offset);
+        v->chunk = c;
+        cm_insert(&c->cm, v);
+        ref->nr_vmas++;
+    }
     if (vm->spare == ref)
         vm->spare = NULL;
     if (c->spare_of)
