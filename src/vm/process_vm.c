@@ -803,3 +803,53 @@ int process_vm_munmap(struct process_vm *vm, uintptr_t addr, size_t len)
     op_finish(&op);
     return err;
 }
+
+/* ---- consistency (tests) ---- */
+
+int process_vm_check(struct process_vm *vm)
+{
+    int err = 0;
+    pthread_mutex_lock(&vm->lock);
+    size_t nr = 0, nr_multi = 0;
+    uintptr_t prev_end = 0;
+    for (struct chunk_ref *ref = ref_first_after(vm, 0); ref && !err; ref = ref_next(ref)) {
+        struct chunk *c = ref->chunk;
+        nr++;
+        chunk_lock(c);
+        size_t mine = 0;
+        for (struct vm_area *v = cm_first(&c->cm); v; v = cm_next(v))
+            if (vma_visible_to(v, vm))
+                mine++;
+        struct vm_range r = chunk_range(c);
+        if (r.start < prev_end)
+            err = -EUCLEAN;
+        prev_end = r.end;
+        if (c->flags & CHUNK_SHM) {
+            if (mine != 1 || ref->nr_vmas != 1)
+                err = -EUCLEAN;
+        } else if (mine != ref->nr_vmas) {
+            err = -EUCLEAN;
+        } else if (c->kind == CHUNK_SINGLE && c->owner != vm) {
+            err = -EUCLEAN;
+        } else if (c->kind == CHUNK_MULTI) {
+            nr_multi++;
+            if (c->nr_holders == 0 || (mine == 0 && vm->spare != ref))
+                err = -EUCLEAN;
+        }
+        chunk_unlock(c);
+        if (err)
+            log_error("vm", "process %d: reference to chunk %#lx wrong", (int)vm->pid,
+                      (unsigned long)r.start);
+    }
+    size_t listed = 0;
+    struct chunk_ref *ref;
+    list_for_each_entry(ref, &vm->multi_refs, link) listed++;
+    if (!err && (nr != vm->nr_refs || listed != nr_multi)) {
+        log_error("vm", "process %d: reference counts wrong", (int)vm->pid);
+        err = -EUCLEAN;
+    }
+    if (!err && vm->spare && vm->spare->nr_vmas != 0)
+        err = -EUCLEAN;
+    pthread_mutex_unlock(&vm->lock);
+    return err;
+}

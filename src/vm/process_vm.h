@@ -60,6 +60,11 @@ int process_vm_mincore(struct process_vm *vm, uintptr_t addr, size_t len,
  * least `prot` (PROT_READ and/or PROT_WRITE)? 0 or -EFAULT. len 0 is 0. */
 int process_vm_check_access(struct process_vm *vm, uintptr_t addr, size_t len, int prot);
 
+/* Added by vm-core, for tests: check this process's view (its chunk
+ * references agree with the chunks' VMAs, every VMA it can see is in one of
+ * its chunks). 0 or -EUCLEAN (logged). O(its chunks' VMAs). */
+int process_vm_check(struct process_vm *vm);
+
 /* /proc/<pid>/maps text of this process into buf (NUL-terminated, truncated
  * to len). Returns the full length it needs (like snprintf) or -errno. */
 ssize_t process_vm_render_maps(struct process_vm *vm, char *buf, size_t len);

@@ -127,6 +127,8 @@ static void *checker(void *arg)
         user_space_vm_get_stats(usv, &st);
         char buf[4096];
         process_vm_render_maps(procs[i % NPROC], buf, sizeof(buf));
+        if (process_vm_check(procs[i % NPROC]))
+            __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
@@ -150,8 +152,10 @@ static void test_concurrent(void **state)
         pthread_join(th[i], NULL);
     assert_int_equal(failures, 0);
     assert_int_equal(user_space_vm_check(usv), 0);
-    for (int p = 0; p < NPROC; p++)
+    for (int p = 0; p < NPROC; p++) {
+        assert_int_equal(process_vm_check(procs[p]), 0);
         process_vm_destroy(procs[p]);
+    }
     assert_true(vt_pool_is_clean(usv));
     user_space_vm_destroy(usv);
 }

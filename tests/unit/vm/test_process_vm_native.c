@@ -367,7 +367,7 @@ static void test_against_native(void **state)
                             c->name, bad);
                 failures++;
             }
-            if (user_space_vm_check(s.usv)) {
+            if (user_space_vm_check(s.usv) || process_vm_check(s.vm)) {
                 print_error("[%s] %s: invariants broken\n", placement_name[pl], c->name);
                 failures++;
             }
