@@ -553,16 +553,24 @@ static int copy_in_file(struct vm_file *f, struct vm_range r, uint64_t offset)
     return 0;
 }
 
-/* Zero a small writable range that may hold old data: pages still resident
- * (touched before) are cleared with memset, which keeps them and saves the
- * guest a page fault; the others go back to the host (they may be swapped
- * out, so "not resident" does not mean "zero"). */
+/* Zeroing a small writable range that may hold old data. Pages still
+ * resident (touched before) are best cleared with memset: that keeps them
+ * and saves the guest a page fault. Pages not resident are best handed back
+ * (discard): memset would fault them in first. Both are always correct
+ * ("not resident" is never taken to mean "zero": it may be swapped out);
+ * only the cost differs. Asking the host (mincore) costs a call too, so a
+ * process samples residency now and then and otherwise follows what it saw
+ * last (its memory is usually all touched, or all not). */
 #define ZERO_MEMSET_LIMIT (64UL * PAGE_SIZE)
+#define ZERO_SAMPLE_EVERY 16
 
-static int zero_small(struct vm_range r)
+/* Sample: per page, memset (resident) or discard (not). Returns 0 or -errno;
+ * *resident gets how many pages were resident. */
+static int zero_by_residency(struct vm_range r, size_t *resident_pages)
 {
     unsigned char vec[ZERO_MEMSET_LIMIT / PAGE_SIZE];
     size_t pages = vm_range_size(r) >> PAGE_SHIFT;
+    *resident_pages = 0;
     if (host_mem_residency((void *)r.start, vm_range_size(r), vec))
         return host_mem_discard((void *)r.start, vm_range_size(r));
     for (size_t i = 0; i < pages;) {
@@ -572,9 +580,10 @@ static int zero_small(struct vm_range r)
             j++;
         void *a = (void *)(r.start + (i << PAGE_SHIFT));
         size_t n = (j - i) << PAGE_SHIFT;
-        if (resident)
+        if (resident) {
             memset(a, 0, n);
-        else {
+            *resident_pages += j - i;
+        } else {
             int err = host_mem_discard(a, n);
             if (err)
                 return err;
@@ -582,6 +591,33 @@ static int zero_small(struct vm_range r)
         i = j;
     }
     return 0;
+}
+
+/* Zero r (dirty, small, about to be writable). `protect` makes it
+ * accessible with its final protection. Process lock held. */
+static int zero_small(struct process_vm *vm, struct vm_range r, int prot)
+{
+    void *addr = (void *)r.start;
+    size_t size = vm_range_size(r);
+    int err;
+    if (vm->zero_sample_in == 0) {
+        vm->zero_sample_in = ZERO_SAMPLE_EVERY;
+        err = host_mem_protect(addr, size, prot);
+        size_t resident = 0;
+        if (!err)
+            err = zero_by_residency(r, &resident);
+        vm->zero_by_memset = 2 * resident >= (size >> PAGE_SHIFT);
+        return err;
+    }
+    vm->zero_sample_in--;
+    if (!vm->zero_by_memset) {
+        err = host_mem_discard(addr, size);
+        return err ? err : host_mem_protect(addr, size, prot);
+    }
+    err = host_mem_protect(addr, size, prot);
+    if (!err)
+        memset(addr, 0, size);
+    return err;
 }
 
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
@@ -605,14 +641,15 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
         if (!err && prot != (HOST_PROT_READ | HOST_PROT_WRITE))
             err = host_mem_protect(addr, size, prot);
     } else {
-        bool by_memset = dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
-                         size <= ZERO_MEMSET_LIMIT;
-        if (dirty && !by_memset)
-            err = host_mem_discard(addr, size);
-        if (!err && prot != HOST_PROT_NONE)
-            err = host_mem_protect(addr, size, prot);
-        if (!err && by_memset)
-            err = zero_small(r);
+        if (dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
+            size <= ZERO_MEMSET_LIMIT) {
+            err = zero_small(op->vm, r, prot);
+        } else {
+            if (dirty)
+                err = host_mem_discard(addr, size);
+            if (!err && prot != HOST_PROT_NONE)
+                err = host_mem_protect(addr, size, prot);
+        }
     }
     if (err) {
         log_debug("vm", "setting up %#lx+%#zx: %d", (unsigned long)r.start, size, err);

@@ -37,6 +37,10 @@ struct process_vm {
     uintptr_t brk;                  /* the guest's break (byte exact) */
     struct vm_area *blank[VM_BLANK_CACHE];
     unsigned nr_blank;
+    /* Zeroing reused dirty pages (process_vm.c zero_small): memset or
+     * discard, as the last residency sample suggested. */
+    bool zero_by_memset;
+    unsigned zero_sample_in;
 };
 
 /* One call's state: preallocated VMAs, whether it holds the global lock,
