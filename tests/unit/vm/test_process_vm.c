@@ -81,6 +81,17 @@ static void test_reuse_is_zero(void **state)
         assert_true(vt_all_zero((uintptr_t)b, len));
         assert_int_equal(process_vm_munmap(vm, (uintptr_t)b, len), 0);
     }
+    /* Reuse after touching all, some or none of the pages, many times over
+     * (the zeroing path switches between memset and discard). */
+    for (int round = 0; round < 100; round++) {
+        long a = map(vm, 16 * PG, RW);
+        assert_true(vt_all_zero((uintptr_t)a, 16 * PG));
+        int pattern = (round / 20) % 3;
+        for (int p = 0; p < 16; p++)
+            if (pattern == 0 || (pattern == 1 && p % 3 == 0))
+                ((volatile char *)a)[p * PG + 7] = 0x5c;
+        assert_int_equal(process_vm_munmap(vm, (uintptr_t)a, 16 * PG), 0);
+    }
     /* Many small dirty frees: past the dirty bound they are flushed. */
     long big[600];
     for (int i = 0; i < 600; i++) {
