@@ -404,3 +404,26 @@ unsigned waiter_queue_wake_all_slow(struct waiter_queue *q)
     spin_unlock(&q->lock);
     return n;
 }
+
+int waiter_queue_wait(struct waiter_queue *q, bool (*cond)(void *arg), void *arg,
+                      uint64_t deadline_ns)
+{
+    struct waiter *w = waiter_current();
+    if (waiter_interrupt_pending(w))
+        return -EINTR;
+    if (waiter_spin_until(w, cond, arg))
+        return 0;
+    struct wait_entry e;
+    wait_entry_init(&e, w);
+    int r = 0;
+    waiter_queue_add(q, &e);
+    while (!cond(arg)) {
+        r = waiter_wait(w, deadline_ns);
+        if (r < 0)
+            break;
+        waiter_queue_add(q, &e);
+    }
+    if (waiter_queue_remove(q, &e) && r < 0)
+        waiter_queue_wake_one(q); /* pass an unused exclusive wake-up on */
+    return r;
+}

@@ -176,6 +176,13 @@ static inline bool waiter_queue_has_waiters(struct waiter_queue *q)
     return atomic_load_explicit(&q->count, memory_order_relaxed) != 0;
 }
 
+/* The whole waiting pattern above in one call, for the calling thread:
+ * spin briefly on cond(arg), then enqueue in `q`, re-check and sleep until
+ * cond(arg) holds (0), the deadline passes (-ETIMEDOUT) or the thread is
+ * interrupted (-EINTR). cond must not block; it is called without locks. */
+int waiter_queue_wait(struct waiter_queue *q, bool (*cond)(void *arg), void *arg,
+                      uint64_t deadline_ns);
+
 static inline unsigned waiter_queue_wake_one(struct waiter_queue *q)
 {
     return waiter_queue_has_waiters(q) ? waiter_queue_wake_one_slow(q) : 0;

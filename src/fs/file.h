@@ -70,7 +70,10 @@ struct file_ops {
      * Must not block; must not take locks that a broadcast to this file's
      * notifier may hold (it takes none). */
     io_events_t (*poll)(struct file *f);
-    /* Where readiness changes are broadcast (stable for the file's life). */
+    /* Where readiness changes are broadcast (stable for the file's life).
+     * When the file is released its notifier broadcasts IO_CLOSED (info =
+     * the file) to the observers still registered; they must unregister
+     * in that callback. */
     struct notifier *(*notifier)(struct file *f);
     /* The host fd behind a host file. */
     int (*host_fd)(struct file *f);

@@ -23,8 +23,10 @@
 enum {
     /* The File closes the host fd when released (else it is borrowed). */
     HOST_FILE_OWN_FD = 1,
-    /* Leave the host fd's O_NONBLOCK alone (e.g. shared host stdio); then
-     * blocking reads block the host thread (not interruptible). */
+    /* Leave the host fd's O_NONBLOCK alone (e.g. host stdio, whose file
+     * description the host shell shares): a blocking transfer then first
+     * waits (interruptibly) for host readiness and then makes the blocking
+     * host call, which may still block if another reader took the data. */
     HOST_FILE_KEEP_HOST_BLOCKING = 2,
 };
 
