@@ -11,6 +11,7 @@
  *    frames of its own thread that are inside it);
  *  - a dying observer is skipped, and never stops the walk.
  */
+#include "util/barrier.h"
 #include "events/observer.h"
 
 #include <assert.h>
@@ -85,7 +86,7 @@ void notifier_set_mask(struct notifier *n, struct observer *obs, io_events_t mas
     if (obs->notifier == n)
         obs->mask = mask;
     spin_unlock(&n->lock);
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
 }
 
 int notifier_unregister(struct notifier *n, struct observer *obs)

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "util/barrier.h"
 #include "events/io_events.h"
 #include "util/list.h"
 #include "util/spinlock.h"
@@ -76,7 +77,8 @@ void notifier_init(struct notifier *n);
 void notifier_destroy(struct notifier *n);
 
 /* Register `obs` to receive broadcasts whose events intersect `mask`
- * (IO_CLOSED is always delivered). Returns -EBUSY if `obs` is already
+ * (IO_CLOSED is always delivered; the filter is otherwise exact: poll-style
+ * callers add IO_ALWAYS, as file_poll_register and pollee do). Returns -EBUSY if `obs` is already
  * registered (with this or another notifier). */
 int notifier_register(struct notifier *n, struct observer *obs, io_events_t mask);
 
@@ -96,7 +98,7 @@ unsigned notifier_broadcast_info(struct notifier *n, io_events_t events,
  * broadcast" here never miss each other. */
 static inline unsigned notifier_broadcast(struct notifier *n, io_events_t events)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     if (atomic_load_explicit(&n->count, memory_order_relaxed) == 0)
         return 0;
     return notifier_broadcast_info(n, events, 0);

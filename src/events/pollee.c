@@ -18,10 +18,11 @@ io_events_t pollee_poll_and_register(struct pollee *p, io_events_t mask,
                                      struct observer *obs)
 {
     if (obs) {
+        io_events_t filter = mask | IO_ALWAYS;
         if (obs->notifier == &p->notifier)
-            notifier_set_mask(&p->notifier, obs, mask);
+            notifier_set_mask(&p->notifier, obs, filter);
         else
-            notifier_register(&p->notifier, obs, mask);
+            notifier_register(&p->notifier, obs, filter);
     }
     /* seq_cst load: after the seq_cst registration (see pollee.h). */
     return io_events_filter(atomic_load_explicit(&p->events, memory_order_seq_cst),

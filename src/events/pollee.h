@@ -35,7 +35,8 @@ static inline io_events_t pollee_poll(struct pollee *p, io_events_t mask)
                             mask);
 }
 
-/* Atomically (see above) register `obs` with filter `mask` if `obs` is not
+/* Atomically (see above) register `obs` with filter `mask | IO_ALWAYS`
+ * (ERR and HUP are always reported, as poll/epoll do) if `obs` is not
  * NULL (an observer already registered here just gets the new mask), and
  * return the current events filtered by `mask`. */
 io_events_t pollee_poll_and_register(struct pollee *p, io_events_t mask,

@@ -1,4 +1,5 @@
 /* Waiter and WaiterQueue (see waiter.h). */
+#include "util/barrier.h"
 #include "events/waiter.h"
 
 #include <assert.h>
@@ -113,7 +114,7 @@ void waiter_wake(struct waiter *w)
     if (atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN) {
         /* Already woken; the fence orders the caller's condition change
          * before the waiter's next look at it, as the xchg would. */
-        atomic_thread_fence(memory_order_seq_cst);
+        smp_mb();
         if (atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN)
             return;
     }
@@ -148,7 +149,7 @@ static int consume_wake(struct waiter *w)
      * store: a waker that still sees WOKEN skips the wake (waiter_wake's
      * fast path), so the condition it set must be visible to that look. */
     atomic_store_explicit(&w->state, WAITER_RUNNING, memory_order_seq_cst);
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     return waiter_interrupt_pending(w) ? -EINTR : 0;
 }
 

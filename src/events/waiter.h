@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "util/barrier.h"
 #include "util/list.h"
 #include "util/spinlock.h"
 
@@ -172,7 +173,7 @@ unsigned waiter_queue_wake_all_slow(struct waiter_queue *q);
  * one load. Call after changing the condition. */
 static inline bool waiter_queue_has_waiters(struct waiter_queue *q)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     return atomic_load_explicit(&q->count, memory_order_relaxed) != 0;
 }
 

@@ -1,6 +1,7 @@
 /* eventfd as a LibOS file (see eventfd.h). A spinlock protects the
  * counter; blocked readers/writers wait in waiter queues (spinning first),
  * pollers observe the notifier. */
+#include "util/barrier.h"
 #include "fs/eventfd.h"
 
 #include <errno.h>
@@ -35,7 +36,7 @@ static inline uint64_t load_count(struct eventfd *e)
 /* After the counter changed: wake whoever may proceed now. */
 static void changed(struct eventfd *e, struct waiter_queue *q, io_events_t ev)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     if (atomic_load_explicit(&q->count, memory_order_relaxed))
         waiter_queue_wake_all_slow(q);
     if (atomic_load_explicit(&e->notifier.count, memory_order_relaxed))

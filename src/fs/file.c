@@ -1,5 +1,6 @@
 /* The generic file layer (see file.h): access checks, argument checks and
  * Linux's errno for every operation a file type leaves out. */
+#include "util/barrier.h"
 #include "fs/file.h"
 
 #include <errno.h>
@@ -255,16 +256,17 @@ int file_poll_register(struct file *f, io_events_t mask, struct observer *obs,
     struct notifier *n = file_notifier(f);
     if (!n)
         return -EPERM;
+    io_events_t filter = mask | IO_ALWAYS;
     if (obs->notifier == n) {
-        notifier_set_mask(n, obs, mask);
+        notifier_set_mask(n, obs, filter);
     } else {
-        int r = notifier_register(n, obs, mask);
+        int r = notifier_register(n, obs, filter);
         if (r < 0)
             return r;
     }
     /* The registration was a seq_cst update: any state change after this
      * point is broadcast to `obs`, so reading the state now misses nothing. */
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     *events = file_poll(f, mask);
     return 0;
 }

@@ -185,7 +185,8 @@ static inline struct notifier *file_notifier(struct file *f)
 }
 
 /* Poll and register atomically (nothing is missed between the two):
- * register `obs` on the file's notifier with filter `mask` (or just update
+ * register `obs` on the file's notifier with filter `mask | IO_ALWAYS` (ERR
+ * and HUP always reach it, as with poll/epoll; IO_CLOSED too) (or just update
  * the filter if it is already registered there), then return the current
  * events filtered by `mask` in *events. -EPERM if the file has no notifier
  * (Linux's epoll_ctl answer for files that cannot be polled). */

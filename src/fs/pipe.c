@@ -22,6 +22,7 @@
  * `wq` for space. Wakers check the queues' counts after a fence, so a
  * pipe with nobody waiting costs no wake-up at all.
  */
+#include "util/barrier.h"
 #include "fs/pipe.h"
 
 #include <errno.h>
@@ -124,7 +125,7 @@ static inline uint64_t free_space(struct pipe *p)
 /* After publishing data (or a reader count change): readers may go on. */
 static void data_arrived(struct pipe *p, io_events_t ev)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     if (atomic_load_explicit(&p->rq.count, memory_order_relaxed))
         waiter_queue_wake_all_slow(&p->rq);
     if (atomic_load_explicit(&p->rnote.count, memory_order_relaxed))
@@ -134,7 +135,7 @@ static void data_arrived(struct pipe *p, io_events_t ev)
 /* After consuming data (or a writer count change): writers may go on. */
 static void space_freed(struct pipe *p, io_events_t ev)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    smp_mb();
     if (atomic_load_explicit(&p->wq.count, memory_order_relaxed))
         waiter_queue_wake_all_slow(&p->wq);
     if (atomic_load_explicit(&p->wnote.count, memory_order_relaxed))
