@@ -126,6 +126,12 @@ static io_events_t eventfd_poll(struct file *f)
     return ev;
 }
 
+/* Linux gives eventfd noop_llseek: any lseek "succeeds" at 0. */
+static off_t efd_lseek(struct file *f, off_t off, int whence)
+{
+    return 0;
+}
+
 static struct notifier *eventfd_notifier(struct file *f)
 {
     return &efd_of(f)->notifier;
@@ -156,6 +162,7 @@ static const struct file_ops eventfd_ops = {
     .name = "eventfd",
     .read = efd_read,
     .write = efd_write,
+    .lseek = efd_lseek,
     .stat = eventfd_stat,
     .poll = eventfd_poll,
     .notifier = eventfd_notifier,

@@ -7,7 +7,8 @@
  *    blocks until a read makes room, or -EAGAIN with EFD_NONBLOCK;
  *  - poll: IN|RDNORM when counter > 0, OUT|WRNORM when a write of 1 would
  *    not block, ERR on overflow (counter == 0xffffffffffffffff);
- *  - no ioctl (-ENOTTY), no pread/lseek (-ESPIPE), as Linux. */
+ *  - no ioctl (-ENOTTY), no pread/pwrite (-ESPIPE); lseek returns 0
+ *    (Linux's noop_llseek). */
 #ifndef ONESPACE_FS_EVENTFD_H
 #define ONESPACE_FS_EVENTFD_H
 

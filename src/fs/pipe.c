@@ -66,6 +66,7 @@ struct pipe {
     struct mark *marks;
     unsigned marks_cap;        /* power of two */
     atomic_uint_fast64_t pad_bytes; /* ring bytes that are not data */
+    uint64_t last_packet_end;  /* writers (wlock): where the last packet's page ends */
 
     atomic_int readers, writers;
     atomic_int refs;           /* ends alive */
@@ -265,10 +266,16 @@ static size_t write_stream(struct pipe *p, struct iov_cursor *c, size_t want)
 }
 
 /* Packet mode: one packet of n <= PIPE_BUF bytes, if a page (plus padding
- * to reach a page boundary) is free; else 0. */
+ * to reach a page boundary) is free; else 0. Like Linux, a packet that
+ * fits in the unfinished page of preceding stream data is merged into it
+ * (and so is no packet). */
 static size_t write_packet(struct pipe *p, struct iov_cursor *c, size_t n)
 {
     uint64_t h = atomic_load_explicit(&p->head, memory_order_relaxed);
+    uint64_t in_page = h & (PAGE_SIZE - 1);
+    if (h != load_tail(p) && p->last_packet_end != h && in_page &&
+        in_page + n <= PAGE_SIZE)
+        return free_space(p) >= n ? write_stream(p, c, n) : 0;
     uint64_t pad = (PAGE_SIZE - (h & (PAGE_SIZE - 1))) & (PAGE_SIZE - 1);
     uint64_t room = load_cap(p) - (h - load_tail(p));
     if (room < pad + PAGE_SIZE)
@@ -281,6 +288,7 @@ static size_t write_packet(struct pipe *p, struct iov_cursor *c, size_t n)
     ring_write(p, h, c, n);
     push_mark(p, h, (uint32_t)n, MARK_PACKET);
     atomic_fetch_add_explicit(&p->pad_bytes, PAGE_SIZE - n, memory_order_relaxed);
+    p->last_packet_end = h + PAGE_SIZE;
     atomic_store_explicit(&p->head, h + PAGE_SIZE, memory_order_release);
     data_arrived(p, IO_READABLE);
     return n;
@@ -377,7 +385,7 @@ static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want)
                     ring_read(p, t, c, n);
                     done += n;
                     t += PAGE_SIZE;
-                    pad_seen += PAGE_SIZE - n;
+                    pad_seen += PAGE_SIZE - m->len;
                     /* the rest of the packet is dropped, and a read stops
                      * after a packet (Linux) */
                     atomic_store_explicit(&p->marks_tail, mt + 1, memory_order_relaxed);
@@ -689,8 +697,10 @@ int pipe_create(int flags, struct file **rd, struct file **wr)
     notifier_init(&p->wnote);
     p->ino = atomic_fetch_add(&next_ino, 1);
 
+    /* Like Linux, only the write end carries O_DIRECT (packet mode is a
+     * property of writes). */
     int st = flags & (O_NONBLOCK | O_DIRECT);
-    file_init(&r->file, &pipe_ops, O_RDONLY | st);
+    file_init(&r->file, &pipe_ops, O_RDONLY | (st & O_NONBLOCK));
     r->pipe = p;
     r->is_read = true;
     file_init(&w->file, &pipe_ops, O_WRONLY | st);
