@@ -88,7 +88,9 @@ static ssize_t efd_write(struct file *f, const void *buf, size_t len)
 {
     struct eventfd *e = efd_of(f);
     uint64_t v;
-    if (len < sizeof v)
+    /* Current Linux (6.x) wants exactly 8 bytes for a write; older
+     * kernels accepted more. Reads take any buffer of at least 8. */
+    if (len != sizeof v)
         return -EINVAL;
     memcpy(&v, buf, sizeof v);
     if (v == UINT64_MAX)
