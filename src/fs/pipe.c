@@ -45,6 +45,27 @@
 
 enum mark_kind { MARK_PAD = 1, MARK_PACKET = 2 };
 
+struct iov_cursor {
+    const struct iovec *iov;
+    int cnt;
+    size_t off; /* within iov[0] */
+};
+
+/* A blocking writer that found the ring full "parks" the rest of its
+ * buffer: a reader that empties the ring goes on copying straight from the
+ * writer's memory (one copy instead of two, and one read can take more
+ * than the ring holds). The writer returns when readers took all of it,
+ * or, as on Linux, as soon as there is room in the ring again: then it
+ * takes the rest back and writes it into the ring itself. While a writer
+ * is parked no other writer writes (so the stream order, and the atomicity
+ * of small writes, are kept). Fields change under wlock. */
+struct park {
+    struct iov_cursor c;
+    size_t remaining;
+    size_t taken;            /* by readers */
+    atomic_bool complete;
+};
+
 struct mark {
     uint64_t pos;
     uint32_t len;
@@ -67,6 +88,7 @@ struct pipe {
     unsigned marks_cap;        /* power of two */
     atomic_uint_fast64_t pad_bytes; /* ring bytes that are not data */
     uint64_t last_packet_end;  /* writers (wlock): where the last packet's page ends */
+    _Atomic(struct park *) parked; /* set and cleared under wlock */
 
     atomic_int readers, writers;
     atomic_int refs;           /* ends alive */
@@ -114,6 +136,11 @@ static inline unsigned load_cap(struct pipe *p)
     return atomic_load_explicit(&p->cap, memory_order_acquire);
 }
 
+static inline struct park *load_parked(struct pipe *p)
+{
+    return atomic_load_explicit(&p->parked, memory_order_acquire);
+}
+
 static inline uint64_t free_space(struct pipe *p)
 {
     uint64_t used = load_head(p) - load_tail(p);
@@ -146,7 +173,7 @@ static void space_freed(struct pipe *p, io_events_t ev)
 static bool readable_cond(void *arg)
 {
     struct pipe *p = arg;
-    return load_head(p) != load_tail(p) ||
+    return load_head(p) != load_tail(p) || load_parked(p) ||
            atomic_load_explicit(&p->writers, memory_order_acquire) == 0;
 }
 
@@ -158,17 +185,11 @@ struct space_arg {
 static bool writable_cond(void *arg)
 {
     struct space_arg *a = arg;
-    return free_space(a->p) >= a->need ||
+    return (free_space(a->p) >= a->need && !load_parked(a->p)) ||
            atomic_load_explicit(&a->p->readers, memory_order_acquire) == 0;
 }
 
 /* ---- iovec cursor ------------------------------------------------------ */
-
-struct iov_cursor {
-    const struct iovec *iov;
-    int cnt;
-    size_t off; /* within iov[0] */
-};
 
 static void cursor_skip_empty(struct iov_cursor *c)
 {
@@ -201,6 +222,18 @@ static void cursor_copy_in(struct iov_cursor *c, const char *src, size_t n)
         memcpy((char *)c->iov->iov_base + c->off, src, k);
         c->off += k;
         src += k;
+        n -= k;
+    }
+}
+
+/* Copy `n` bytes from one cursor to another. */
+static void cursor_copy(struct iov_cursor *dst, struct iov_cursor *src, size_t n)
+{
+    while (n) {
+        cursor_skip_empty(src);
+        size_t k = MIN(n, src->iov->iov_len - src->off);
+        cursor_copy_in(dst, (const char *)src->iov->iov_base + src->off, k);
+        src->off += k;
         n -= k;
     }
 }
@@ -294,6 +327,43 @@ static size_t write_packet(struct pipe *p, struct iov_cursor *c, size_t n)
     return n;
 }
 
+struct park_arg {
+    struct pipe *p;
+    struct park *pk;
+    uint64_t need;
+};
+
+static bool park_cond(void *arg)
+{
+    struct park_arg *a = arg;
+    return atomic_load_explicit(&a->pk->complete, memory_order_acquire) ||
+           free_space(a->p) >= a->need ||
+           atomic_load_explicit(&a->p->readers, memory_order_acquire) == 0;
+}
+
+/* Park the rest of a blocking stream write (wlock held on entry and on
+ * return); see struct park. Adds what readers took to *done. */
+static int park(struct pipe *p, struct iov_cursor *c, size_t remaining,
+                uint64_t need, size_t *done)
+{
+    struct park pk = { *c, remaining, 0, false };
+    atomic_store_explicit(&p->parked, &pk, memory_order_release);
+    spin_unlock(&p->wlock);
+    data_arrived(p, IO_READABLE); /* a reader waiting on an empty ring */
+
+    struct park_arg a = { p, &pk, need };
+    int r = waiter_queue_wait(&p->wq, park_cond, &a, WAIT_FOREVER);
+    spin_lock(&p->wlock);
+    if (load_parked(p) == &pk) {
+        /* Not all taken: take the rest back (other writers may go on). */
+        atomic_store_explicit(&p->parked, NULL, memory_order_release);
+        space_freed(p, 0);
+    }
+    *c = pk.c;
+    *done += pk.taken;
+    return r;
+}
+
 static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
 {
     struct pipe *p = end_of(f)->pipe;
@@ -319,7 +389,9 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
         uint64_t need = (done == 0 && total <= PIPE_BUF) ? total : 1;
 
         size_t progress = 0;
-        if (packet) {
+        if (load_parked(p)) {
+            /* another writer's data goes first */
+        } else if (packet) {
             size_t n = MIN(total - done, (size_t)PIPE_BUF);
             progress = write_packet(p, &c, n);
         } else if (free_space(p) >= need) {
@@ -335,6 +407,18 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
         if (nonblock) {
             ret = done ? (ssize_t)done : -EAGAIN;
             break;
+        }
+        if (!packet && !load_parked(p)) {
+            int r = park(p, &c, total - done, need, &done);
+            if (done == total) {
+                ret = (ssize_t)done;
+                break;
+            }
+            if (r < 0) {
+                ret = done ? (ssize_t)done : r;
+                break;
+            }
+            continue;
         }
         spin_unlock(&p->wlock);
         struct space_arg a = { p, need };
@@ -363,8 +447,9 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t len)
 /* ---- read ------------------------------------------------------------- */
 
 /* Consume up to `want` bytes into the cursor (rlock held, data present).
- * Returns bytes delivered. */
-static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want)
+ * Returns bytes delivered; *stop is set when a packet ended the read. */
+static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want, bool *stop,
+                        uint64_t *new_tail)
 {
     size_t done = 0;
     uint64_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
@@ -390,6 +475,7 @@ static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want)
                      * after a packet (Linux) */
                     atomic_store_explicit(&p->marks_tail, mt + 1, memory_order_relaxed);
                     want = done;
+                    *stop = true;
                     continue;
                 }
                 atomic_store_explicit(&p->marks_tail, mt + 1, memory_order_relaxed);
@@ -404,8 +490,33 @@ static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want)
     }
     if (pad_seen)
         atomic_fetch_sub_explicit(&p->pad_bytes, pad_seen, memory_order_relaxed);
-    atomic_store_explicit(&p->tail, t, memory_order_release);
+    *new_tail = t; /* the caller publishes it */
     return done;
+}
+
+/* Copy from a parked writer (rlock held). Only once the ring is empty:
+ * the parked bytes come after everything in it. The caller has not yet
+ * published the tail of what it just read from the ring (`tail`), so the
+ * parked writer does not see room and take its buffer back meanwhile.
+ * The writer learns of completion through the wake-up of space_freed(). */
+static size_t take_parked(struct pipe *p, struct iov_cursor *c, size_t want,
+                          uint64_t tail)
+{
+    size_t n = 0;
+    spin_lock(&p->wlock);
+    struct park *pk = load_parked(p);
+    if (pk && load_head(p) == tail) {
+        n = MIN(want, pk->remaining);
+        cursor_copy(c, &pk->c, n);
+        pk->remaining -= n;
+        pk->taken += n;
+        if (pk->remaining == 0) {
+            atomic_store_explicit(&p->parked, NULL, memory_order_release);
+            atomic_store_explicit(&pk->complete, true, memory_order_release);
+        }
+    }
+    spin_unlock(&p->wlock);
+    return n;
 }
 
 static ssize_t pipe_readv(struct file *f, const struct iovec *iov, int iovcnt)
@@ -419,13 +530,21 @@ static ssize_t pipe_readv(struct file *f, const struct iovec *iov, int iovcnt)
 
     spin_lock(&p->rlock);
     for (;;) {
-        if (load_head(p) != atomic_load_explicit(&p->tail, memory_order_relaxed)) {
-            size_t n = read_some(p, &c, total);
-            if (n == 0)
-                continue; /* only padding was there */
+        size_t n = 0;
+        bool stop = false;
+        uint64_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
+        if (load_head(p) != t)
+            n = read_some(p, &c, total, &stop, &t);
+        if (n < total && !stop && load_parked(p))
+            n += take_parked(p, &c, total - n, t);
+        atomic_store_explicit(&p->tail, t, memory_order_release);
+        if (n) {
             ret = (ssize_t)n;
             break;
         }
+        if (load_head(p) != atomic_load_explicit(&p->tail, memory_order_relaxed) ||
+            load_parked(p))
+            continue; /* only padding was there, or data just arrived */
         if (atomic_load_explicit(&p->writers, memory_order_acquire) == 0) {
             /* Data published before the last writer left is visible now. */
             if (load_head(p) != atomic_load_explicit(&p->tail, memory_order_relaxed))
@@ -465,7 +584,7 @@ static io_events_t pipe_poll(struct file *f)
     struct pipe *p = e->pipe;
     io_events_t ev = 0;
     if (e->is_read) {
-        if (load_head(p) != load_tail(p))
+        if (load_head(p) != load_tail(p) || load_parked(p))
             ev |= IO_READABLE;
         if (atomic_load_explicit(&p->writers, memory_order_seq_cst) == 0)
             ev |= IO_HUP;
@@ -587,6 +706,8 @@ static int pipe_ioctl(struct file *f, unsigned long cmd, void *arg)
     if (cmd == FIONREAD) {
         if (!arg)
             return -EFAULT;
+        /* What is in the ring (as Linux: not what a blocked writer still
+         * holds, even if it is parked). */
         spin_lock(&p->rlock);
         uint64_t n = load_head(p) - atomic_load_explicit(&p->tail, memory_order_relaxed);
         uint64_t pad = atomic_load_explicit(&p->pad_bytes, memory_order_relaxed);
@@ -632,7 +753,7 @@ static void pipe_release(struct file *f)
     if (e->is_read) {
         atomic_fetch_sub_explicit(&p->readers, 1, memory_order_seq_cst);
         /* Writers see EPIPE; write-end pollers see ERR. */
-        space_freed(p, IO_ERR | IO_WRITABLE);
+        space_freed(p, IO_ERR | IO_WRITABLE); /* parked writers too */
         if (notifier_count(&p->rnote))
             notifier_broadcast_info(&p->rnote, IO_CLOSED, f);
     } else {
