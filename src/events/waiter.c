@@ -20,14 +20,16 @@
  * futex round trip and a short spin never succeeds again. So the budget
  * shrinks only after a run of failures (down to no spinning at all: on a
  * busy machine the peer often shares our CPU, and then every spin is
- * lost time), and every SPIN_PROBE_EVERY sleeps one wait spins the full
+ * lost time), and now and then (every PROBE_MIN_EVERY sleeps, backing
+ * off to PROBE_MAX_EVERY while probes fail) one wait spins the full
  * initial budget to find out whether spinning pays again. */
 enum {
     SPIN_MIN_NS      = 0,
     SPIN_INIT_NS     = 30000,
     SPIN_MAX_NS      = 100000,
     SPIN_FAILS_SHRINK = 4,
-    SPIN_PROBE_EVERY = 128,
+    PROBE_MIN_EVERY  = 64,    /* probe interval (sleeps), doubling after */
+    PROBE_MAX_EVERY  = 2048,  /* each failed probe up to this */
 };
 
 /* ---- time ------------------------------------------------------------ */
@@ -91,6 +93,8 @@ void waiter_init(struct waiter *w)
     w->spin_ns = SPIN_INIT_NS;
     w->spin_fails = 0;
     w->spin_probe = 0;
+    w->probe_every = PROBE_MIN_EVERY;
+    w->probing = false;
     w->owned_by_tls = false;
 }
 
@@ -186,6 +190,8 @@ static int consume_wake(struct waiter *w)
 
 static void spin_succeeded(struct waiter *w, uint64_t spent)
 {
+    w->probing = false;
+    w->probe_every = PROBE_MIN_EVERY;
     /* Keep room for four times what it took; climb back towards the
      * initial budget quickly. */
     w->spin_fails = 0;
@@ -198,6 +204,11 @@ static void spin_succeeded(struct waiter *w, uint64_t spent)
 
 static void spin_failed(struct waiter *w)
 {
+    if (w->probing) {
+        w->probing = false;
+        w->probe_every = MIN(w->probe_every * 2, (unsigned)PROBE_MAX_EVERY);
+        return;
+    }
     if (++w->spin_fails >= SPIN_FAILS_SHRINK) {
         w->spin_fails = 0;
         w->spin_ns = w->spin_ns / 2 < 500 ? SPIN_MIN_NS : w->spin_ns / 2;
@@ -207,8 +218,9 @@ static void spin_failed(struct waiter *w)
 /* The budget for this spin (a full probe now and then). */
 static uint64_t spin_budget(struct waiter *w)
 {
-    if (w->spin_ns < SPIN_INIT_NS && ++w->spin_probe >= SPIN_PROBE_EVERY) {
+    if (w->spin_ns < SPIN_INIT_NS && ++w->spin_probe >= w->probe_every) {
         w->spin_probe = 0;
+        w->probing = true;
         return SPIN_INIT_NS;
     }
     return w->spin_ns;
@@ -217,8 +229,11 @@ static uint64_t spin_budget(struct waiter *w)
 /* Spin while the state is SPINNING; true if a wake arrived. */
 static bool spin_for_wake(struct waiter *w, uint64_t deadline_ns)
 {
+    uint64_t budget = spin_budget(w);
+    if (budget == 0)
+        return false;
     uint64_t start = host_monotonic_ns(), now = start;
-    uint64_t end = start + spin_budget(w);
+    uint64_t end = start + budget;
     if (end > deadline_ns)
         end = deadline_ns;
     for (unsigned i = 1;; i++) {
@@ -227,7 +242,7 @@ static bool spin_for_wake(struct waiter *w, uint64_t deadline_ns)
             spin_succeeded(w, host_monotonic_ns() - start);
             return true;
         }
-        if ((i & 15) == 0) {
+        if ((i & 7) == 0) {
             now = host_monotonic_ns();
             if (now >= end) {
                 spin_failed(w);
@@ -283,15 +298,18 @@ bool waiter_spin_until(struct waiter *w, bool (*cond)(void *arg), void *arg)
 {
     if (cond(arg))
         return true;
+    uint64_t budget = spin_budget(w);
+    if (budget == 0)
+        return cond(arg);
     uint64_t start = host_monotonic_ns(), now = start;
-    uint64_t end = start + spin_budget(w);
+    uint64_t end = start + budget;
     for (unsigned i = 1;; i++) {
         if (cond(arg)) {
             spin_succeeded(w, host_monotonic_ns() - start);
             return true;
         }
         cpu_relax();
-        if ((i & 15) == 0) {
+        if ((i & 7) == 0) {
             if (waiter_interrupt_pending(w) ||
                 atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN)
                 return cond(arg);

@@ -71,6 +71,8 @@ struct waiter {
     unsigned spin_ns;         /* adaptive spin budget */
     unsigned spin_fails;      /* consecutive spins that ended in a sleep */
     unsigned spin_probe;      /* sleeps since the last full-budget probe */
+    unsigned probe_every;     /* sleeps between probes (backs off) */
+    bool probing;             /* this spin is a probe */
     bool owned_by_tls;        /* created by waiter_current() */
 };
 
