@@ -150,23 +150,27 @@ static inline uint64_t free_space(struct pipe *p)
 
 /* ---- wake-ups ---------------------------------------------------------- */
 
-/* After publishing data (or a reader count change): readers may go on. */
+/* After publishing data (or a reader count change): readers may go on.
+ * ev == 0 wakes blocked readers only (safe under wlock); observers (epoll,
+ * poll) are told with ev != 0, which callers do with no pipe lock held, so
+ * an observer callback never runs under a pipe lock. */
 static void data_arrived(struct pipe *p, io_events_t ev)
 {
     smp_mb();
     if (atomic_load_explicit(&p->rq.count, memory_order_relaxed))
         waiter_queue_wake_all_slow(&p->rq);
-    if (atomic_load_explicit(&p->rnote.count, memory_order_relaxed))
+    if (ev && atomic_load_explicit(&p->rnote.count, memory_order_relaxed))
         notifier_broadcast_info(&p->rnote, ev, NULL);
 }
 
-/* After consuming data (or a writer count change): writers may go on. */
+/* After consuming data (or a writer count change): writers may go on.
+ * Same rule for ev. */
 static void space_freed(struct pipe *p, io_events_t ev)
 {
     smp_mb();
     if (atomic_load_explicit(&p->wq.count, memory_order_relaxed))
         waiter_queue_wake_all_slow(&p->wq);
-    if (atomic_load_explicit(&p->wnote.count, memory_order_relaxed))
+    if (ev && atomic_load_explicit(&p->wnote.count, memory_order_relaxed))
         notifier_broadcast_info(&p->wnote, ev, NULL);
 }
 
@@ -293,7 +297,7 @@ static size_t write_stream(struct pipe *p, struct iov_cursor *c, size_t want)
         ring_write(p, h, c, n);
         atomic_store_explicit(&p->head, h + n, memory_order_release);
         done += n;
-        data_arrived(p, IO_READABLE);
+        data_arrived(p, 0); /* observers: once the write lock is dropped */
     }
     return done;
 }
@@ -323,7 +327,7 @@ static size_t write_packet(struct pipe *p, struct iov_cursor *c, size_t n)
     atomic_fetch_add_explicit(&p->pad_bytes, PAGE_SIZE - n, memory_order_relaxed);
     p->last_packet_end = h + PAGE_SIZE;
     atomic_store_explicit(&p->head, h + PAGE_SIZE, memory_order_release);
-    data_arrived(p, IO_READABLE);
+    data_arrived(p, 0); /* observers: once the write lock is dropped */
     return n;
 }
 
@@ -421,6 +425,8 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
             continue;
         }
         spin_unlock(&p->wlock);
+        if (done)
+            data_arrived(p, IO_READABLE);
         struct space_arg a = { p, need };
         if (packet) {
             /* Exact: a page plus the padding to the next page boundary. */
@@ -435,6 +441,10 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
         }
     }
     spin_unlock(&p->wlock);
+    /* One readiness event per write call (Linux wakes pollers on every
+     * write, so edge-triggered epoll sees each one). */
+    if (done)
+        data_arrived(p, IO_READABLE);
     return ret;
 }
 
