@@ -145,8 +145,17 @@ static atomic_uint *wake_begin(struct waiter *w)
                                             memory_order_seq_cst);
     if (old == WAITER_FUTEX_SLEEP)
         return &w->state;
-    if (old == WAITER_HOST_SLEEP && efd >= 0)
-        host_eventfd_signal(efd);
+    if (old == WAITER_HOST_SLEEP) {
+        /* First host sleep: the eventfd may have been created after our
+         * first look. The state we just took was set after it was stored,
+         * so a second look sees it. (Wakers keep the waiter alive while
+         * they wake it: the queue lock, or the observer's pin that the
+         * waiter's owner waits out when it unregisters.) */
+        if (efd < 0)
+            efd = atomic_load_explicit(&w->host_efd, memory_order_acquire);
+        if (efd >= 0)
+            host_eventfd_signal(efd);
+    }
     return NULL;
 }
 
