@@ -376,13 +376,14 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
         return 0;
     struct iov_cursor c = { iov, iovcnt, 0 };
     bool nonblock = file_nonblocking(f);
+    bool sigpipe = false;
     size_t done = 0;
     ssize_t ret;
 
     spin_lock(&p->wlock);
     for (;;) {
         if (atomic_load_explicit(&p->readers, memory_order_acquire) == 0) {
-            raise_sigpipe();
+            sigpipe = true; /* raised once the lock is dropped */
             ret = done ? (ssize_t)done : -EPIPE;
             break;
         }
@@ -445,6 +446,8 @@ static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
      * write, so edge-triggered epoll sees each one). */
     if (done)
         data_arrived(p, IO_READABLE);
+    if (sigpipe)
+        raise_sigpipe();
     return ret;
 }
 
