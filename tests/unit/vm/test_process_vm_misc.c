@@ -233,6 +233,22 @@ static void test_mremap_moves(void **state)
     assert_int_equal(*(unsigned char *)d, 0x17);
     assert_true(vt_all_zero((uintptr_t)m, 8 * PG));
     assert_int_equal(process_vm_check_access(vm, (uintptr_t)m, 8 * PG, RW), 0);
+    /* A VMA made of two separately touched maps is two host mappings: the
+     * host move fails for the whole and the data is moved piece by piece
+     * (or copied); either way it arrives. */
+    long x = process_vm_mmap(vm, 0, 2 * PG, RW, PA, NULL, 0);
+    memset((void *)x, 0x61, 2 * PG);
+    assert_int_equal(process_vm_mmap(vm, (uintptr_t)x + 2 * PG, PG, RW, PA | MAP_FIXED, NULL, 0),
+                     x + 2 * (long)PG);
+    memset((void *)(x + 2 * (long)PG), 0x62, PG);
+    assert_int_equal(process_vm_mmap(vm, (uintptr_t)x + 3 * PG, PG, PROT_READ, PA | MAP_FIXED, NULL, 0),
+                     x + 3 * (long)PG);
+    long y = process_vm_mremap(vm, (uintptr_t)x, 3 * PG, 6 * PG, MREMAP_MAYMOVE, 0);
+    assert_true(y > 0 && y != x);
+    assert_int_equal(*(unsigned char *)(y + 2 * (long)PG - 1), 0x61);
+    assert_int_equal(*(unsigned char *)(y + 2 * (long)PG), 0x62);
+    assert_int_equal(*(unsigned char *)(y + 3 * (long)PG - 1), 0x62);
+    assert_true(vt_all_zero((uintptr_t)y + 3 * PG, 3 * PG));
     /* A big single-chunk mapping grows in place when the pool allows. */
     long big = process_vm_mmap(vm, 0, 16 * MiB, RW, PA, NULL, 0);
     *(volatile char *)big = 3;
