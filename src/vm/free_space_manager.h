@@ -18,11 +18,19 @@
 #include "vm/vm_layout.h"
 #include "vm/vm_range.h"
 
+struct fsm_range;               /* one free range (private) */
+
 struct free_space_manager {
     struct vm_range whole;      /* the range managed */
     struct rb_tree tree;        /* free ranges, by address, augmented */
     size_t free_bytes;
     size_t nr_ranges;
+    /* Added by vm-leaf: spare range nodes, so alloc/free rarely malloc. */
+    struct fsm_range *spare;
+    unsigned nr_spare;
+    /* Added by vm-leaf, debug: tree nodes examined by fsm_alloc searches
+     * (cumulative), for tests that check the search stays O(log n). */
+    uint64_t nr_visits;
 };
 
 /* The whole range starts free. 0 or -EINVAL/-ENOMEM. */
