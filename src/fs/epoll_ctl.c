@@ -68,17 +68,16 @@ static int check_nesting(struct epoll *outer, struct epoll *inner)
 
 /* ---- ADD ----------------------------------------------------------------- */
 
-static int add_host(struct epoll *ep, struct epoll_entry *e, uint32_t events)
+/* Register host fd `hfd` for `e` in our host epoll. The host keys its
+ * entries by (fd, file) too: the same open file under a second fd number
+ * (a dup'd socket, the same inner epoll twice) needs a host dup. */
+static int host_register(struct epoll *ep, struct epoll_entry *e, int hfd, uint32_t mask)
 {
     int epfd = ep_host_epfd(ep);
     if (epfd < 0)
         return epfd;
-    int hfd = file_host_fd(e->file);
-    uint32_t mask = ep_host_mask(e, events);
     int r = host_epoll_ctl(epfd, EPOLL_CTL_ADD, hfd, mask, (uintptr_t)e);
     if (r == -EEXIST) {
-        /* The same open file under another fd number: the host keys its
-         * entries by (fd, file) too, so a dup is a new key. */
         int dup = host_fd_dup(hfd);
         if (dup < 0)
             return dup;
@@ -93,6 +92,23 @@ static int add_host(struct epoll *ep, struct epoll_entry *e, uint32_t events)
     if (r < 0)
         return r;
     e->host_fd = hfd;
+    return 0;
+}
+
+static void host_unregister(struct epoll *ep, struct epoll_entry *e)
+{
+    host_epoll_ctl(ep->host_epfd, EPOLL_CTL_DEL, e->host_fd, 0, 0);
+    if (e->host_fd_owned)
+        host_fd_close(e->host_fd);
+    e->host_fd = -1;
+    e->host_fd_owned = false;
+}
+
+static int add_host(struct epoll *ep, struct epoll_entry *e, uint32_t events)
+{
+    int r = host_register(ep, e, file_host_fd(e->file), ep_host_mask(e, events));
+    if (r < 0)
+        return r;
     ep_host_user_added(ep);
     ep->host_files++;
     return 0;
@@ -106,19 +122,14 @@ static int add_nested(struct epoll *ep, struct epoll_entry *e, io_events_t *now)
     pthread_mutex_unlock(&inner->mtx);
     if (ihep < 0)
         return ihep;
-    int ohep = ep_host_epfd(ep);
-    if (ohep < 0)
-        return ohep;
     /* The inner instance's host epoll inside ours: host readiness deep
      * down reaches a thread sleeping on ours (see epoll_wait.c). */
-    int r = host_epoll_ctl(ohep, EPOLL_CTL_ADD, ihep, ep_host_mask(e, 0), (uintptr_t)e);
+    int r = host_register(ep, e, ihep, ep_host_mask(e, 0));
     if (r < 0)
         return r;
-    e->host_fd = ihep;
     r = ep_entry_watch(e, now);
     if (r < 0) {
-        host_epoll_ctl(ohep, EPOLL_CTL_DEL, ihep, 0, 0);
-        e->host_fd = -1;
+        host_unregister(ep, e);
         return r;
     }
     ep_host_user_added(ep);
