@@ -687,6 +687,78 @@ static void test_poll_select_eintr(void **state)
     a->close(s[1]);
 }
 
+/* ---- no lost wake-ups: strict ping-pong through epoll ------------------------------ */
+
+struct pp_side {
+    const struct os_api *api;
+    int ep, rfd, wfd, rounds;
+    bool et;
+    int done;
+};
+
+static void *pp_thread(void *p)
+{
+    struct pp_side *s = p;
+    struct epoll_event ev[2];
+    char c;
+    for (int i = 0; i < s->rounds; i++) {
+        int n = s->api->epoll_wait(s->ep, ev, 2, -1);
+        if (n != 1)
+            return NULL;
+        if (s->api->read(s->rfd, &c, 1) != 1)
+            return NULL;
+        if (s->api->write(s->wfd, &c, 1) != 1)
+            return NULL;
+        s->done++;
+    }
+    return NULL;
+}
+
+/* Each side sleeps in epoll_wait until the other writes: any wake-up lost
+ * between "nothing ready" and "asleep" stops the game (join times out). */
+static void ping_pong(const struct os_api *a, bool sockets, bool et, int rounds)
+{
+    int x[2], y[2];
+    if (sockets) {
+        assert_int_equal(a->socketpair(x), 0);
+        assert_int_equal(a->socketpair(y), 0);
+    } else {
+        assert_int_equal(a->pipe2(x, O_NONBLOCK), 0);
+        assert_int_equal(a->pipe2(y, O_NONBLOCK), 0);
+    }
+    struct pp_side s1 = { a, a->epoll_create1(0), x[0], y[1], rounds, et, 0 };
+    struct pp_side s2 = { a, a->epoll_create1(0), y[0], x[1], rounds, et, 0 };
+    struct epoll_event ev = { .events = EPOLLIN | (et ? EPOLLET : 0) };
+    assert_int_equal(a->epoll_ctl(s1.ep, EPOLL_CTL_ADD, s1.rfd, &ev), 0);
+    assert_int_equal(a->epoll_ctl(s2.ep, EPOLL_CTL_ADD, s2.rfd, &ev), 0);
+    struct tthread *t1 = tthread_start(pp_thread, &s1);
+    struct tthread *t2 = tthread_start(pp_thread, &s2);
+    assert_int_equal(a->write(x[1], "p", 1), 1); /* serve */
+    tthread_join(t1, 60);
+    tthread_join(t2, 60);
+    assert_int_equal(s1.done, rounds);
+    assert_int_equal(s2.done, rounds);
+    a->close(s1.ep);
+    a->close(s2.ep);
+    a->close(x[0]);
+    a->close(x[1]);
+    a->close(y[0]);
+    a->close(y[1]);
+}
+
+static void test_ping_pong_no_lost_wakeup(void **state)
+{
+#ifdef ONESPACE_TSAN
+    int scale = 10;
+#else
+    int scale = 1;
+#endif
+    ping_pong(&onespace_api, false, false, 20000 / scale);
+    ping_pong(&onespace_api, false, true, 20000 / scale);
+    ping_pong(&onespace_api, true, false, 3000 / scale);
+    ping_pong(&onespace_api, true, true, 3000 / scale);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -705,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_one_instance_many_waiters),
         cmocka_unit_test(test_poll_select_wake),
         cmocka_unit_test(test_poll_select_eintr),
+        cmocka_unit_test(test_ping_pong_no_lost_wakeup),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     os_table_reset();
