@@ -11,12 +11,25 @@
 #include "host/host_wait.h"
 
 /* Adaptive spin budget (ns). A futex sleep + wake costs the woken thread
- * several microseconds here, so spinning a little longer than that is
- * worth it when the wake-up usually comes quickly. */
+ * 5-15 us in these VMs (and the waker a syscall), so a waiter spins for
+ * longer than that when wake-ups usually come quickly. The spin is a pure
+ * busy-wait with pause: yielding instead was measured to hurt on a busy
+ * machine (a yielding thread loses its place to CPU hogs, while a thread
+ * woken from a futex gets wake-up preemption). The policy must not
+ * collapse: once both sides of a ping-pong sleep, every wait takes a
+ * futex round trip and a short spin never succeeds again. So the budget
+ * shrinks only after a run of failures (down to no spinning at all: on a
+ * busy machine the peer often shares our CPU, and then every spin is
+ * lost time), and now and then (every PROBE_MIN_EVERY sleeps, backing
+ * off to PROBE_MAX_EVERY while probes fail) one wait spins the full
+ * initial budget to find out whether spinning pays again. */
 enum {
-    SPIN_MIN_NS  = 1000,
-    SPIN_INIT_NS = 10000,
-    SPIN_MAX_NS  = 50000,
+    SPIN_MIN_NS      = 0,
+    SPIN_INIT_NS     = 30000,
+    SPIN_MAX_NS      = 100000,
+    SPIN_FAILS_SHRINK = 4,
+    PROBE_MIN_EVERY  = 64,    /* probe interval (sleeps), doubling after */
+    PROBE_MAX_EVERY  = 2048,  /* each failed probe up to this */
 };
 
 /* ---- time ------------------------------------------------------------ */
@@ -78,6 +91,10 @@ void waiter_init(struct waiter *w)
     atomic_init(&w->host_efd, -1);
     w->host_efd_dirty = false;
     w->spin_ns = SPIN_INIT_NS;
+    w->spin_fails = 0;
+    w->spin_probe = 0;
+    w->probe_every = PROBE_MIN_EVERY;
+    w->probing = false;
     w->owned_by_tls = false;
 }
 
@@ -109,14 +126,17 @@ void waiter_bind_current(struct waiter *w) { tls_bound = w; }
 
 /* ---- wake / interrupt ------------------------------------------------- */
 
-void waiter_wake(struct waiter *w)
+/* The state change of a wake. Returns the waiter's futex word if a futex
+ * wake is still needed (the caller makes it, possibly after dropping a
+ * lock), else NULL. A host sleeper's eventfd is written here. */
+static atomic_uint *wake_begin(struct waiter *w)
 {
     if (atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN) {
         /* Already woken; the fence orders the caller's condition change
          * before the waiter's next look at it, as the xchg would. */
         smp_mb();
         if (atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN)
-            return;
+            return NULL;
     }
     /* Read the eventfd before the state changes: once WOKEN is visible
      * the waiter may return and go away. */
@@ -124,9 +144,33 @@ void waiter_wake(struct waiter *w)
     unsigned old = atomic_exchange_explicit(&w->state, WAITER_WOKEN,
                                             memory_order_seq_cst);
     if (old == WAITER_FUTEX_SLEEP)
-        host_futex_wake(&w->state, 1);
-    else if (old == WAITER_HOST_SLEEP && efd >= 0)
-        host_eventfd_signal(efd);
+        return &w->state;
+    if (old == WAITER_HOST_SLEEP) {
+        /* First host sleep: the eventfd may have been created after our
+         * first look. The state we just took was set after it was stored,
+         * so a second look sees it. (Wakers keep the waiter alive while
+         * they wake it: the queue lock, or the observer's pin that the
+         * waiter's owner waits out when it unregisters.) */
+        if (efd < 0)
+            efd = atomic_load_explicit(&w->host_efd, memory_order_acquire);
+        if (efd >= 0)
+            host_eventfd_signal(efd);
+    }
+    return NULL;
+}
+
+/* A futex wake on a word whose waiter may already have left (even freed
+ * its memory) is harmless: at worst a spurious wake-up for whoever sleeps
+ * on that address now, and every futex user re-checks. */
+static void wake_finish(atomic_uint *word)
+{
+    if (word)
+        host_futex_wake(word, 1);
+}
+
+void waiter_wake(struct waiter *w)
+{
+    wake_finish(wake_begin(w));
 }
 
 void waiter_interrupt(struct waiter *w)
@@ -155,22 +199,50 @@ static int consume_wake(struct waiter *w)
 
 static void spin_succeeded(struct waiter *w, uint64_t spent)
 {
-    /* Keep room for twice what it took, growing gently. */
-    unsigned want = (unsigned)MIN(spent * 2, (uint64_t)SPIN_MAX_NS);
+    w->probing = false;
+    w->probe_every = PROBE_MIN_EVERY;
+    /* Keep room for four times what it took; climb back towards the
+     * initial budget quickly. */
+    w->spin_fails = 0;
+    unsigned want = (unsigned)MIN(spent * 4, (uint64_t)SPIN_MAX_NS);
+    if (w->spin_ns < SPIN_INIT_NS)
+        want = MAX(want, MIN(MAX(w->spin_ns * 2u, 2000u), (unsigned)SPIN_INIT_NS));
     if (want > w->spin_ns)
-        w->spin_ns = MIN(want, w->spin_ns * 2u);
+        w->spin_ns = want;
 }
 
 static void spin_failed(struct waiter *w)
 {
-    w->spin_ns = MAX(w->spin_ns / 2, (unsigned)SPIN_MIN_NS);
+    if (w->probing) {
+        w->probing = false;
+        w->probe_every = MIN(w->probe_every * 2, (unsigned)PROBE_MAX_EVERY);
+        return;
+    }
+    if (++w->spin_fails >= SPIN_FAILS_SHRINK) {
+        w->spin_fails = 0;
+        w->spin_ns = w->spin_ns / 2 < 500 ? SPIN_MIN_NS : w->spin_ns / 2;
+    }
+}
+
+/* The budget for this spin (a full probe now and then). */
+static uint64_t spin_budget(struct waiter *w)
+{
+    if (w->spin_ns < SPIN_INIT_NS && ++w->spin_probe >= w->probe_every) {
+        w->spin_probe = 0;
+        w->probing = true;
+        return SPIN_INIT_NS;
+    }
+    return w->spin_ns;
 }
 
 /* Spin while the state is SPINNING; true if a wake arrived. */
 static bool spin_for_wake(struct waiter *w, uint64_t deadline_ns)
 {
-    uint64_t start = host_monotonic_ns();
-    uint64_t end = start + w->spin_ns;
+    uint64_t budget = spin_budget(w);
+    if (budget == 0)
+        return false;
+    uint64_t start = host_monotonic_ns(), now = start;
+    uint64_t end = start + budget;
     if (end > deadline_ns)
         end = deadline_ns;
     for (unsigned i = 1;; i++) {
@@ -179,14 +251,24 @@ static bool spin_for_wake(struct waiter *w, uint64_t deadline_ns)
             spin_succeeded(w, host_monotonic_ns() - start);
             return true;
         }
-        if ((i & 15) == 0 && host_monotonic_ns() >= end) {
-            spin_failed(w);
-            return false;
+        if ((i & 7) == 0) {
+            now = host_monotonic_ns();
+            if (now >= end) {
+                spin_failed(w);
+                return false;
+            }
         }
     }
 }
 
+static int wait_common(struct waiter *w, uint64_t deadline_ns, bool spin);
+
 int waiter_wait(struct waiter *w, uint64_t deadline_ns)
+{
+    return wait_common(w, deadline_ns, true);
+}
+
+static int wait_common(struct waiter *w, uint64_t deadline_ns, bool spin)
 {
     if (waiter_interrupt_pending(w))
         return -EINTR;
@@ -197,12 +279,13 @@ int waiter_wait(struct waiter *w, uint64_t deadline_ns)
         return -ETIMEDOUT;
 
     unsigned expect = WAITER_RUNNING;
-    if (!atomic_compare_exchange_strong(&w->state, &expect, WAITER_SPINNING))
-        return consume_wake(w); /* only a waker changes RUNNING */
-    if (spin_for_wake(w, deadline_ns))
-        return consume_wake(w);
-
-    expect = WAITER_SPINNING;
+    if (spin) {
+        if (!atomic_compare_exchange_strong(&w->state, &expect, WAITER_SPINNING))
+            return consume_wake(w); /* only a waker changes RUNNING */
+        if (spin_for_wake(w, deadline_ns))
+            return consume_wake(w);
+        expect = WAITER_SPINNING;
+    }
     if (!atomic_compare_exchange_strong(&w->state, &expect, WAITER_FUTEX_SLEEP))
         return consume_wake(w);
     for (;;) {
@@ -222,19 +305,25 @@ int waiter_wait(struct waiter *w, uint64_t deadline_ns)
 
 bool waiter_spin_until(struct waiter *w, bool (*cond)(void *arg), void *arg)
 {
-    uint64_t start = host_monotonic_ns();
-    uint64_t end = start + w->spin_ns;
+    if (cond(arg))
+        return true;
+    uint64_t budget = spin_budget(w);
+    if (budget == 0)
+        return cond(arg);
+    uint64_t start = host_monotonic_ns(), now = start;
+    uint64_t end = start + budget;
     for (unsigned i = 1;; i++) {
         if (cond(arg)) {
             spin_succeeded(w, host_monotonic_ns() - start);
             return true;
         }
         cpu_relax();
-        if ((i & 15) == 0) {
+        if ((i & 7) == 0) {
             if (waiter_interrupt_pending(w) ||
                 atomic_load_explicit(&w->state, memory_order_relaxed) == WAITER_WOKEN)
                 return cond(arg);
-            if (host_monotonic_ns() >= end) {
+            now = host_monotonic_ns();
+            if (now >= end) {
                 spin_failed(w);
                 return cond(arg);
             }
@@ -374,8 +463,10 @@ bool waiter_queue_remove(struct waiter_queue *q, struct wait_entry *e)
     return woken;
 }
 
-/* Wakes happen under the queue lock: a waiter cannot leave the queue (and
- * its thread cannot exit) while a waker still uses its Waiter. */
+/* The state changes of wakes happen under the queue lock (a waiter cannot
+ * leave the queue, and its thread cannot exit, while a waker still reads
+ * its Waiter); the futex wake system calls happen after the lock is
+ * dropped, so waiters coming and going never wait behind a system call. */
 unsigned waiter_queue_wake_one_slow(struct waiter_queue *q)
 {
     spin_lock(&q->lock);
@@ -388,21 +479,31 @@ unsigned waiter_queue_wake_one_slow(struct waiter_queue *q)
     atomic_store_explicit(&e->queued, false, memory_order_relaxed);
     atomic_fetch_sub_explicit(&q->count, 1, memory_order_relaxed);
     e->woken = true;
-    waiter_wake(e->waiter);
+    atomic_uint *word = wake_begin(e->waiter);
     spin_unlock(&q->lock);
+    wake_finish(word);
     return 1;
 }
 
 unsigned waiter_queue_wake_all_slow(struct waiter_queue *q)
 {
-    unsigned n = 0;
+    atomic_uint *words[16];
+    unsigned n = 0, nw = 0;
     struct wait_entry *e;
     spin_lock(&q->lock);
     list_for_each_entry(e, &q->entries, link) {
-        waiter_wake(e->waiter);
+        atomic_uint *word = wake_begin(e->waiter);
         n++;
+        if (!word)
+            continue;
+        if (nw < ARRAY_SIZE(words))
+            words[nw++] = word;
+        else
+            wake_finish(word); /* many sleepers: the rest under the lock */
     }
     spin_unlock(&q->lock);
+    for (unsigned i = 0; i < nw; i++)
+        wake_finish(words[i]);
     return n;
 }
 
@@ -419,7 +520,8 @@ int waiter_queue_wait(struct waiter_queue *q, bool (*cond)(void *arg), void *arg
     int r = 0;
     waiter_queue_add(q, &e);
     while (!cond(arg)) {
-        r = waiter_wait(w, deadline_ns);
+        /* We already spun on the condition itself: sleep at once. */
+        r = wait_common(w, deadline_ns, false);
         if (r < 0)
             break;
         waiter_queue_add(q, &e);

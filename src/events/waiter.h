@@ -25,7 +25,8 @@
  *   write): waking a running or spinning waiter costs no syscall)
  *   WOKEN --wait consumes it--> RUNNING
  * The spin is bounded and adaptive (per waiter: it grows when spinning
- * caught the wake-up, shrinks when it did not) and uses a pause
+ * caught the wake-up, shrinks after a run of spins that did not, and is
+ * probed at full size now and then so it can recover) and uses a pause
  * instruction; see waiter.c.
  *
  * Interruption: waiter_interrupt() sets a sticky "interrupt pending" flag
@@ -68,6 +69,10 @@ struct waiter {
     atomic_int host_efd;      /* host eventfd for host mode, -1 until used */
     bool host_efd_dirty;      /* a wake may have written it: drain first */
     unsigned spin_ns;         /* adaptive spin budget */
+    unsigned spin_fails;      /* consecutive spins that ended in a sleep */
+    unsigned spin_probe;      /* sleeps since the last full-budget probe */
+    unsigned probe_every;     /* sleeps between probes (backs off) */
+    bool probing;             /* this spin is a probe */
     bool owned_by_tls;        /* created by waiter_current() */
 };
 

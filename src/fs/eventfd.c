@@ -88,7 +88,9 @@ static ssize_t efd_write(struct file *f, const void *buf, size_t len)
 {
     struct eventfd *e = efd_of(f);
     uint64_t v;
-    if (len < sizeof v)
+    /* Current Linux (6.x) wants exactly 8 bytes for a write; older
+     * kernels accepted more. Reads take any buffer of at least 8. */
+    if (len != sizeof v)
         return -EINVAL;
     memcpy(&v, buf, sizeof v);
     if (v == UINT64_MAX)
@@ -126,6 +128,12 @@ static io_events_t eventfd_poll(struct file *f)
     return ev;
 }
 
+/* Linux gives eventfd noop_llseek: any lseek "succeeds" at 0. */
+static off_t efd_lseek(struct file *f, off_t off, int whence)
+{
+    return 0;
+}
+
 static struct notifier *eventfd_notifier(struct file *f)
 {
     return &efd_of(f)->notifier;
@@ -156,6 +164,7 @@ static const struct file_ops eventfd_ops = {
     .name = "eventfd",
     .read = efd_read,
     .write = efd_write,
+    .lseek = efd_lseek,
     .stat = eventfd_stat,
     .poll = eventfd_poll,
     .notifier = eventfd_notifier,

@@ -2,12 +2,13 @@
  *  - read (>= 8 bytes, else -EINVAL): the counter, which becomes 0; with
  *    EFD_SEMAPHORE: 1, and the counter decreases by 1; counter 0: blocks,
  *    or -EAGAIN with EFD_NONBLOCK;
- *  - write (>= 8 bytes, else -EINVAL): adds a u64; 0xffffffffffffffff is
+ *  - write (exactly 8 bytes, else -EINVAL, as Linux 6.x): adds a u64; 0xffffffffffffffff is
  *    -EINVAL; if the counter would exceed 0xfffffffffffffffe the write
  *    blocks until a read makes room, or -EAGAIN with EFD_NONBLOCK;
  *  - poll: IN|RDNORM when counter > 0, OUT|WRNORM when a write of 1 would
  *    not block, ERR on overflow (counter == 0xffffffffffffffff);
- *  - no ioctl (-ENOTTY), no pread/lseek (-ESPIPE), as Linux. */
+ *  - no ioctl (-ENOTTY), no pread/pwrite (-ESPIPE); lseek returns 0
+ *    (Linux's noop_llseek). */
 #ifndef ONESPACE_FS_EVENTFD_H
 #define ONESPACE_FS_EVENTFD_H
 

@@ -5,13 +5,19 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/compiler.h"
 #include <sys/ioctl.h>
 
 #ifndef F_GETPIPE_SZ
 #define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
 #endif
+
+/* Linux's MAX_RW_COUNT: one transfer moves at most this much. */
+#define MAX_RW_COUNT (INT_MAX & ~(int)(PAGE_SIZE - 1))
 
 void file_init(struct file *f, const struct file_ops *ops, int flags)
 {
@@ -78,8 +84,8 @@ ssize_t file_read(struct file *f, void *buf, size_t len)
 {
     if (!file_readable(f))
         return -EBADF;
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
+    if (len > (size_t)MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if (f->ops->read)
         return f->ops->read(f, buf, len);
     if (f->ops->readv) {
@@ -93,8 +99,8 @@ ssize_t file_write(struct file *f, const void *buf, size_t len)
 {
     if (!file_writable(f))
         return -EBADF;
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
+    if (len > (size_t)MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if (f->ops->write)
         return f->ops->write(f, buf, len);
     if (f->ops->writev) {
@@ -104,26 +110,64 @@ ssize_t file_write(struct file *f, const void *buf, size_t len)
     return -EINVAL;
 }
 
-static int check_iov(const struct iovec *iov, int iovcnt)
+
+/* Linux's iovec rules: -EINVAL for a bad count or a negative (as ssize_t)
+ * length; the total is silently capped at MAX_RW_COUNT. *tmp is set when
+ * a truncated copy had to be made (the caller frees it). */
+static int check_iov(const struct iovec **iov, int iovcnt, struct iovec **tmp)
 {
+    *tmp = NULL;
     if (iovcnt < 0 || iovcnt > IOV_MAX)
         return -EINVAL;
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) {
-        if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+        size_t len = (*iov)[i].iov_len;
+        if (len > (size_t)SSIZE_MAX)
             return -EINVAL;
-        total += iov[i].iov_len;
+        if (len > (size_t)MAX_RW_COUNT - total && !*tmp) {
+            *tmp = malloc((size_t)iovcnt * sizeof **tmp);
+            if (!*tmp)
+                return -ENOMEM;
+            memcpy(*tmp, *iov, (size_t)iovcnt * sizeof **tmp);
+        }
+        if (*tmp) {
+            (*tmp)[i].iov_len = MIN(len, (size_t)MAX_RW_COUNT - total);
+            len = (*tmp)[i].iov_len;
+        }
+        total += len;
     }
+    if (*tmp)
+        *iov = *tmp;
     return 0;
 }
 
+static ssize_t do_readv(struct file *f, const struct iovec *iov, int iovcnt);
+static ssize_t do_writev(struct file *f, const struct iovec *iov, int iovcnt);
+
 ssize_t file_readv(struct file *f, const struct iovec *iov, int iovcnt)
 {
-    int e = check_iov(iov, iovcnt);
+    struct iovec *tmp;
+    int e = check_iov(&iov, iovcnt, &tmp);
     if (e < 0)
         return e;
-    if (!file_readable(f))
-        return -EBADF;
+    ssize_t r = file_readable(f) ? do_readv(f, iov, iovcnt) : -EBADF;
+    free(tmp);
+    return r;
+}
+
+ssize_t file_writev(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    struct iovec *tmp;
+    int e = check_iov(&iov, iovcnt, &tmp);
+    if (e < 0)
+        return e;
+    ssize_t r = file_writable(f) ? do_writev(f, iov, iovcnt) : -EBADF;
+    free(tmp);
+    return r;
+}
+
+static ssize_t do_readv(struct file *f, const struct iovec *iov, int iovcnt)
+{
     if (f->ops->readv)
         return f->ops->readv(f, iov, iovcnt);
     if (!f->ops->read)
@@ -142,13 +186,8 @@ ssize_t file_readv(struct file *f, const struct iovec *iov, int iovcnt)
     return done;
 }
 
-ssize_t file_writev(struct file *f, const struct iovec *iov, int iovcnt)
+static ssize_t do_writev(struct file *f, const struct iovec *iov, int iovcnt)
 {
-    int e = check_iov(iov, iovcnt);
-    if (e < 0)
-        return e;
-    if (!file_writable(f))
-        return -EBADF;
     if (f->ops->writev)
         return f->ops->writev(f, iov, iovcnt);
     if (!f->ops->write)
@@ -175,8 +214,8 @@ ssize_t file_pread(struct file *f, void *buf, size_t len, off_t off)
         return -ESPIPE;
     if (!file_readable(f))
         return -EBADF;
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
+    if (len > (size_t)MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     return f->ops->pread(f, buf, len, off);
 }
 
@@ -188,8 +227,8 @@ ssize_t file_pwrite(struct file *f, const void *buf, size_t len, off_t off)
         return -ESPIPE;
     if (!file_writable(f))
         return -EBADF;
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
+    if (len > (size_t)MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     return f->ops->pwrite(f, buf, len, off);
 }
 

@@ -22,8 +22,7 @@
  * `wq` for space. Wakers check the queues' counts after a fence, so a
  * pipe with nobody waiting costs no wake-up at all.
  */
-#include "util/barrier.h"
-#include "fs/pipe.h"
+#include "fs/pipe_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,54 +30,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "events/waiter.h"
-#include "util/compiler.h"
-#include "util/spinlock.h"
-
 #ifndef F_GETPIPE_SZ
 #define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
 #endif
-
-/* How much a writer copies before publishing, so a reader can start. */
-#define PUBLISH_CHUNK (16u * 1024)
-
-enum mark_kind { MARK_PAD = 1, MARK_PACKET = 2 };
-
-struct mark {
-    uint64_t pos;
-    uint32_t len;
-    uint32_t kind;
-};
-
-struct pipe {
-    /* Written by writers, read by readers. */
-    _Alignas(64) atomic_uint_fast64_t head;
-    atomic_uint marks_head;
-    spinlock_t wlock;
-    /* Written by readers, read by writers. */
-    _Alignas(64) atomic_uint_fast64_t tail;
-    atomic_uint marks_tail;
-    spinlock_t rlock;
-
-    _Alignas(64) char *buf;
-    atomic_uint cap;           /* bytes, power of two */
-    struct mark *marks;
-    unsigned marks_cap;        /* power of two */
-    atomic_uint_fast64_t pad_bytes; /* ring bytes that are not data */
-
-    atomic_int readers, writers;
-    atomic_int refs;           /* ends alive */
-    struct waiter_queue rq, wq;
-    struct notifier rnote, wnote;
-    uint64_t ino;
-};
-
-struct pipe_end {
-    struct file file;
-    struct pipe *pipe;
-    bool is_read;
-};
 
 static _Atomic(pipe_sigpipe_hook_fn) sigpipe_hook;
 static atomic_uint_fast64_t next_ino = 1;
@@ -88,365 +43,11 @@ void pipe_set_sigpipe_hook(pipe_sigpipe_hook_fn hook)
     atomic_store(&sigpipe_hook, hook);
 }
 
-static void raise_sigpipe(void)
+void pipe_raise_sigpipe(void)
 {
     pipe_sigpipe_hook_fn h = atomic_load(&sigpipe_hook);
     if (h)
         h();
-}
-
-static inline struct pipe_end *end_of(struct file *f)
-{
-    return container_of(f, struct pipe_end, file);
-}
-
-static inline uint64_t load_head(struct pipe *p)
-{
-    return atomic_load_explicit(&p->head, memory_order_acquire);
-}
-static inline uint64_t load_tail(struct pipe *p)
-{
-    return atomic_load_explicit(&p->tail, memory_order_acquire);
-}
-static inline unsigned load_cap(struct pipe *p)
-{
-    return atomic_load_explicit(&p->cap, memory_order_acquire);
-}
-
-static inline uint64_t free_space(struct pipe *p)
-{
-    uint64_t used = load_head(p) - load_tail(p);
-    unsigned cap = load_cap(p);
-    return used >= cap ? 0 : cap - used;
-}
-
-/* ---- wake-ups ---------------------------------------------------------- */
-
-/* After publishing data (or a reader count change): readers may go on. */
-static void data_arrived(struct pipe *p, io_events_t ev)
-{
-    smp_mb();
-    if (atomic_load_explicit(&p->rq.count, memory_order_relaxed))
-        waiter_queue_wake_all_slow(&p->rq);
-    if (atomic_load_explicit(&p->rnote.count, memory_order_relaxed))
-        notifier_broadcast_info(&p->rnote, ev, NULL);
-}
-
-/* After consuming data (or a writer count change): writers may go on. */
-static void space_freed(struct pipe *p, io_events_t ev)
-{
-    smp_mb();
-    if (atomic_load_explicit(&p->wq.count, memory_order_relaxed))
-        waiter_queue_wake_all_slow(&p->wq);
-    if (atomic_load_explicit(&p->wnote.count, memory_order_relaxed))
-        notifier_broadcast_info(&p->wnote, ev, NULL);
-}
-
-static bool readable_cond(void *arg)
-{
-    struct pipe *p = arg;
-    return load_head(p) != load_tail(p) ||
-           atomic_load_explicit(&p->writers, memory_order_acquire) == 0;
-}
-
-struct space_arg {
-    struct pipe *p;
-    uint64_t need;
-};
-
-static bool writable_cond(void *arg)
-{
-    struct space_arg *a = arg;
-    return free_space(a->p) >= a->need ||
-           atomic_load_explicit(&a->p->readers, memory_order_acquire) == 0;
-}
-
-/* ---- iovec cursor ------------------------------------------------------ */
-
-struct iov_cursor {
-    const struct iovec *iov;
-    int cnt;
-    size_t off; /* within iov[0] */
-};
-
-static void cursor_skip_empty(struct iov_cursor *c)
-{
-    while (c->cnt > 0 && c->off == c->iov->iov_len) {
-        c->iov++;
-        c->cnt--;
-        c->off = 0;
-    }
-}
-
-/* Copy `n` bytes from the cursor into dst. */
-static void cursor_copy_out(struct iov_cursor *c, char *dst, size_t n)
-{
-    while (n) {
-        cursor_skip_empty(c);
-        size_t k = MIN(n, c->iov->iov_len - c->off);
-        memcpy(dst, (char *)c->iov->iov_base + c->off, k);
-        c->off += k;
-        dst += k;
-        n -= k;
-    }
-}
-
-/* Copy `n` bytes from src into the cursor. */
-static void cursor_copy_in(struct iov_cursor *c, const char *src, size_t n)
-{
-    while (n) {
-        cursor_skip_empty(c);
-        size_t k = MIN(n, c->iov->iov_len - c->off);
-        memcpy((char *)c->iov->iov_base + c->off, src, k);
-        c->off += k;
-        src += k;
-        n -= k;
-    }
-}
-
-static size_t iov_total(const struct iovec *iov, int cnt)
-{
-    size_t t = 0;
-    for (int i = 0; i < cnt; i++)
-        t += iov[i].iov_len;
-    return t;
-}
-
-/* ---- ring copies (caller holds the side's lock) -------------------------- */
-
-static void ring_write(struct pipe *p, uint64_t pos, struct iov_cursor *c, size_t n)
-{
-    unsigned cap = load_cap(p);
-    size_t at = pos & (cap - 1);
-    size_t first = MIN(n, cap - at);
-    cursor_copy_out(c, p->buf + at, first);
-    if (n > first)
-        cursor_copy_out(c, p->buf, n - first);
-}
-
-static void ring_read(struct pipe *p, uint64_t pos, struct iov_cursor *c, size_t n)
-{
-    unsigned cap = load_cap(p);
-    size_t at = pos & (cap - 1);
-    size_t first = MIN(n, cap - at);
-    cursor_copy_in(c, p->buf + at, first);
-    if (n > first)
-        cursor_copy_in(c, p->buf, n - first);
-}
-
-/* ---- write ------------------------------------------------------------ */
-
-/* Publish a mark (writer side, wlock held; there is always room: marks
- * are bounded by the pages in the ring). */
-static void push_mark(struct pipe *p, uint64_t pos, uint32_t len, uint32_t kind)
-{
-    unsigned mh = atomic_load_explicit(&p->marks_head, memory_order_relaxed);
-    p->marks[mh & (p->marks_cap - 1)] = (struct mark){ pos, len, kind };
-    atomic_store_explicit(&p->marks_head, mh + 1, memory_order_release);
-}
-
-/* Normal mode: copy up to `want` bytes (the caller checked there is room
- * for at least what it needs), publishing progressively. */
-static size_t write_stream(struct pipe *p, struct iov_cursor *c, size_t want)
-{
-    size_t done = 0;
-    while (done < want) {
-        uint64_t h = atomic_load_explicit(&p->head, memory_order_relaxed);
-        uint64_t room = load_cap(p) - (h - load_tail(p));
-        if (room == 0)
-            break;
-        size_t n = MIN(MIN(want - done, room), (size_t)PUBLISH_CHUNK);
-        ring_write(p, h, c, n);
-        atomic_store_explicit(&p->head, h + n, memory_order_release);
-        done += n;
-        data_arrived(p, IO_READABLE);
-    }
-    return done;
-}
-
-/* Packet mode: one packet of n <= PIPE_BUF bytes, if a page (plus padding
- * to reach a page boundary) is free; else 0. */
-static size_t write_packet(struct pipe *p, struct iov_cursor *c, size_t n)
-{
-    uint64_t h = atomic_load_explicit(&p->head, memory_order_relaxed);
-    uint64_t pad = (PAGE_SIZE - (h & (PAGE_SIZE - 1))) & (PAGE_SIZE - 1);
-    uint64_t room = load_cap(p) - (h - load_tail(p));
-    if (room < pad + PAGE_SIZE)
-        return 0;
-    if (pad) {
-        push_mark(p, h, (uint32_t)pad, MARK_PAD);
-        atomic_fetch_add_explicit(&p->pad_bytes, pad, memory_order_relaxed);
-        h += pad;
-    }
-    ring_write(p, h, c, n);
-    push_mark(p, h, (uint32_t)n, MARK_PACKET);
-    atomic_fetch_add_explicit(&p->pad_bytes, PAGE_SIZE - n, memory_order_relaxed);
-    atomic_store_explicit(&p->head, h + PAGE_SIZE, memory_order_release);
-    data_arrived(p, IO_READABLE);
-    return n;
-}
-
-static ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
-{
-    struct pipe *p = end_of(f)->pipe;
-    size_t total = iov_total(iov, iovcnt);
-    if (total == 0)
-        return 0;
-    struct iov_cursor c = { iov, iovcnt, 0 };
-    bool nonblock = file_nonblocking(f);
-    size_t done = 0;
-    ssize_t ret;
-
-    spin_lock(&p->wlock);
-    for (;;) {
-        if (atomic_load_explicit(&p->readers, memory_order_acquire) == 0) {
-            raise_sigpipe();
-            ret = done ? (ssize_t)done : -EPIPE;
-            break;
-        }
-        /* Packet mode is the writer's O_DIRECT at the time of the write. */
-        bool packet = (file_flags(f) & O_DIRECT) != 0;
-        /* Room needed to make progress: all of a write <= PIPE_BUF
-         * (atomic), else anything. */
-        uint64_t need = (done == 0 && total <= PIPE_BUF) ? total : 1;
-
-        size_t progress = 0;
-        if (packet) {
-            size_t n = MIN(total - done, (size_t)PIPE_BUF);
-            progress = write_packet(p, &c, n);
-        } else if (free_space(p) >= need) {
-            progress = write_stream(p, &c, total - done);
-        }
-        done += progress;
-        if (done == total) {
-            ret = (ssize_t)done;
-            break;
-        }
-        if (progress)
-            continue;
-        if (nonblock) {
-            ret = done ? (ssize_t)done : -EAGAIN;
-            break;
-        }
-        spin_unlock(&p->wlock);
-        struct space_arg a = { p, need };
-        if (packet) {
-            /* Exact: a page plus the padding to the next page boundary. */
-            uint64_t h = load_head(p);
-            a.need = PAGE_SIZE + ((PAGE_SIZE - (h & (PAGE_SIZE - 1))) & (PAGE_SIZE - 1));
-        }
-        int r = waiter_queue_wait(&p->wq, writable_cond, &a, WAIT_FOREVER);
-        spin_lock(&p->wlock);
-        if (r < 0) {
-            ret = done ? (ssize_t)done : r;
-            break;
-        }
-    }
-    spin_unlock(&p->wlock);
-    return ret;
-}
-
-static ssize_t pipe_write(struct file *f, const void *buf, size_t len)
-{
-    struct iovec iov = { (void *)buf, len };
-    return pipe_writev(f, &iov, 1);
-}
-
-/* ---- read ------------------------------------------------------------- */
-
-/* Consume up to `want` bytes into the cursor (rlock held, data present).
- * Returns bytes delivered. */
-static size_t read_some(struct pipe *p, struct iov_cursor *c, size_t want)
-{
-    size_t done = 0;
-    uint64_t t = atomic_load_explicit(&p->tail, memory_order_relaxed);
-    uint64_t h = load_head(p);
-    uint64_t pad_seen = 0;
-    while (done < want && t != h) {
-        unsigned mt = atomic_load_explicit(&p->marks_tail, memory_order_relaxed);
-        unsigned mh = atomic_load_explicit(&p->marks_head, memory_order_acquire);
-        uint64_t limit = h - t;
-        if (mt != mh) {
-            struct mark *m = &p->marks[mt & (p->marks_cap - 1)];
-            if (m->pos == t) {
-                if (m->kind == MARK_PAD) {
-                    t += m->len;
-                    pad_seen += m->len;
-                } else {
-                    size_t n = MIN((size_t)m->len, want - done);
-                    ring_read(p, t, c, n);
-                    done += n;
-                    t += PAGE_SIZE;
-                    pad_seen += PAGE_SIZE - n;
-                    /* the rest of the packet is dropped, and a read stops
-                     * after a packet (Linux) */
-                    atomic_store_explicit(&p->marks_tail, mt + 1, memory_order_relaxed);
-                    want = done;
-                    continue;
-                }
-                atomic_store_explicit(&p->marks_tail, mt + 1, memory_order_relaxed);
-                continue;
-            }
-            limit = MIN(limit, m->pos - t);
-        }
-        size_t n = (size_t)MIN(limit, (uint64_t)(want - done));
-        ring_read(p, t, c, n);
-        done += n;
-        t += n;
-    }
-    if (pad_seen)
-        atomic_fetch_sub_explicit(&p->pad_bytes, pad_seen, memory_order_relaxed);
-    atomic_store_explicit(&p->tail, t, memory_order_release);
-    return done;
-}
-
-static ssize_t pipe_readv(struct file *f, const struct iovec *iov, int iovcnt)
-{
-    struct pipe *p = end_of(f)->pipe;
-    size_t total = iov_total(iov, iovcnt);
-    if (total == 0)
-        return 0;
-    struct iov_cursor c = { iov, iovcnt, 0 };
-    ssize_t ret;
-
-    spin_lock(&p->rlock);
-    for (;;) {
-        if (load_head(p) != atomic_load_explicit(&p->tail, memory_order_relaxed)) {
-            size_t n = read_some(p, &c, total);
-            if (n == 0)
-                continue; /* only padding was there */
-            ret = (ssize_t)n;
-            break;
-        }
-        if (atomic_load_explicit(&p->writers, memory_order_acquire) == 0) {
-            /* Data published before the last writer left is visible now. */
-            if (load_head(p) != atomic_load_explicit(&p->tail, memory_order_relaxed))
-                continue;
-            ret = 0;
-            break;
-        }
-        if (file_nonblocking(f)) {
-            ret = -EAGAIN;
-            break;
-        }
-        spin_unlock(&p->rlock);
-        int r = waiter_queue_wait(&p->rq, readable_cond, p, WAIT_FOREVER);
-        spin_lock(&p->rlock);
-        if (r < 0) {
-            ret = r;
-            break;
-        }
-    }
-    spin_unlock(&p->rlock);
-    if (ret > 0)
-        space_freed(p, IO_WRITABLE);
-    return ret;
-}
-
-static ssize_t pipe_read(struct file *f, void *buf, size_t len)
-{
-    struct iovec iov = { buf, len };
-    return pipe_readv(f, &iov, 1);
 }
 
 /* ---- poll ------------------------------------------------------------- */
@@ -457,7 +58,7 @@ static io_events_t pipe_poll(struct file *f)
     struct pipe *p = e->pipe;
     io_events_t ev = 0;
     if (e->is_read) {
-        if (load_head(p) != load_tail(p))
+        if (load_head(p) != load_tail(p) || load_parked(p))
             ev |= IO_READABLE;
         if (atomic_load_explicit(&p->writers, memory_order_seq_cst) == 0)
             ev |= IO_HUP;
@@ -579,6 +180,8 @@ static int pipe_ioctl(struct file *f, unsigned long cmd, void *arg)
     if (cmd == FIONREAD) {
         if (!arg)
             return -EFAULT;
+        /* What is in the ring (as Linux: not what a blocked writer still
+         * holds, even if it is parked). */
         spin_lock(&p->rlock);
         uint64_t n = load_head(p) - atomic_load_explicit(&p->tail, memory_order_relaxed);
         uint64_t pad = atomic_load_explicit(&p->pad_bytes, memory_order_relaxed);
@@ -624,7 +227,7 @@ static void pipe_release(struct file *f)
     if (e->is_read) {
         atomic_fetch_sub_explicit(&p->readers, 1, memory_order_seq_cst);
         /* Writers see EPIPE; write-end pollers see ERR. */
-        space_freed(p, IO_ERR | IO_WRITABLE);
+        space_freed(p, IO_ERR | IO_WRITABLE); /* parked writers too */
         if (notifier_count(&p->rnote))
             notifier_broadcast_info(&p->rnote, IO_CLOSED, f);
     } else {
@@ -689,8 +292,10 @@ int pipe_create(int flags, struct file **rd, struct file **wr)
     notifier_init(&p->wnote);
     p->ino = atomic_fetch_add(&next_ino, 1);
 
+    /* Like Linux, only the write end carries O_DIRECT (packet mode is a
+     * property of writes). */
     int st = flags & (O_NONBLOCK | O_DIRECT);
-    file_init(&r->file, &pipe_ops, O_RDONLY | st);
+    file_init(&r->file, &pipe_ops, O_RDONLY | (st & O_NONBLOCK));
     r->pipe = p;
     r->is_read = true;
     file_init(&w->file, &pipe_ops, O_WRONLY | st);

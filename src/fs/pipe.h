@@ -19,7 +19,13 @@
  *
  * Readers and writers never sleep while holding a lock; a waiting reader
  * first spins (adaptively) on the ring, and a writer wakes readers only
- * when one is actually queued. */
+ * when one is actually queued.
+ *
+ * Note for the syscall layer: a blocking writer facing a full pipe
+ * "parks" its buffer and READER threads copy straight from it (see
+ * pipe.c). The buffer must therefore stay mapped until the write returns
+ * (a concurrent munmap by another guest thread must not fault a reader:
+ * pin the range or copy through a bounce buffer for such writes). */
 #ifndef ONESPACE_FS_PIPE_H
 #define ONESPACE_FS_PIPE_H
 
@@ -43,7 +49,8 @@ int pipe_create(int flags, struct file **rd, struct file **wr);
 int pipe_install(struct fd_table *t, int flags, int fds[2]);
 
 /* Called in the writing thread each time a write finds no reader (before
- * -EPIPE is returned). Set once by the process layer; NULL: no signal. */
+ * -EPIPE or the partial count is returned, with no pipe lock held). Set
+ * once by the process layer; NULL: no signal. */
 typedef void (*pipe_sigpipe_hook_fn)(void);
 void pipe_set_sigpipe_hook(pipe_sigpipe_hook_fn hook);
 

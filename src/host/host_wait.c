@@ -33,11 +33,7 @@ int host_futex_wait(atomic_uint *word, unsigned expected, uint64_t deadline_ns)
     /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC timeout. */
     long r = syscall(SYS_futex, (void *)word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
                      expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
-    if (r == 0)
-        return 0;
-    if (errno == EAGAIN || errno == ETIMEDOUT || errno == EINTR)
-        return -errno;
-    return -errno;
+    return r == 0 ? 0 : -errno; /* -EAGAIN, -ETIMEDOUT, -EINTR, ... */
 }
 
 int host_futex_wake(atomic_uint *word, int n)
