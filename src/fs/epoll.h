@@ -78,6 +78,12 @@ int epoll_pwait2_in(struct fd_table *t, int epfd, struct epoll_event *events,
 int epoll_wait_file(struct file *ep, struct epoll_event *events, int maxevents,
                     uint64_t deadline_ns);
 
+/* For the process layer: a thread that destroys a Waiter it bound with
+ * waiter_bind_current() calls this first (wake-ups of epoll waiters reach
+ * the Waiter after the woken thread went on). Thread exit does it itself
+ * for the default per-thread Waiter. */
+void epoll_thread_quiesce(void);
+
 /* For tests and /proc fdinfo: number of interest entries, and whether the
  * instance currently needs its host epoll (it watches host files or other
  * epoll instances). -EINVAL if not an epoll file. */

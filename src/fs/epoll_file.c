@@ -81,31 +81,161 @@ void ep_tree_insert(struct epoll *ep, struct epoll_entry *e)
 
 /* ---- ready list and wake-ups -------------------------------------------- */
 
+/* A waiter taken off the list, to wake after dropping ep->rdlock. */
+struct claimed {
+    struct ep_waiter *rec;
+    struct waiter *waiter; /* read under the lock: the record is reused */
+};
+
+/* Take the first waiter off the list and pin it (rdlock held). */
+static bool claim_waiter(struct epoll *ep, struct claimed *c)
+{
+    if (list_empty(&ep->waiters))
+        return false;
+    struct ep_waiter *w = list_first_entry(&ep->waiters, struct ep_waiter, link);
+    list_del(&w->link);
+    w->queued = false;
+    w->woken = true;
+    atomic_fetch_add_explicit(&w->pins, 1, memory_order_relaxed);
+    c->rec = w;
+    c->waiter = w->waiter;
+    return true;
+}
+
+/* Wake a claimed waiter (no lock held). Its thread may already have gone
+ * on; the pin keeps its Waiter alive (see struct ep_waiter). */
+static void wake_claimed(struct claimed *c)
+{
+    waiter_wake(c->waiter);
+    atomic_fetch_sub_explicit(&c->rec->pins, 1, memory_order_release);
+}
+
+static bool queue_locked(struct epoll *ep, struct epoll_entry *e)
+{
+    if (e->on_ready)
+        return false;
+    list_add_tail(&e->rdlink, &ep->ready);
+    e->on_ready = true;
+    atomic_fetch_add_explicit(&ep->nready, 1, memory_order_release);
+    return true;
+}
+
 bool ep_queue(struct epoll *ep, struct epoll_entry *e)
 {
-    bool added = false;
     spin_lock(&ep->rdlock);
-    if (!e->on_ready) {
-        list_add_tail(&e->rdlink, &ep->ready);
-        e->on_ready = true;
-        /* seq_cst: pairs with the waiter's enqueue-then-check. */
-        atomic_fetch_add_explicit(&ep->nready, 1, memory_order_seq_cst);
-        added = true;
-    }
+    bool added = queue_locked(ep, e);
     spin_unlock(&ep->rdlock);
     return added;
 }
 
-void ep_wake(struct epoll *ep)
+bool ep_queue_wake(struct epoll *ep, struct epoll_entry *e)
 {
-    waiter_queue_wake_one(&ep->wq);
+    struct claimed c;
+    spin_lock(&ep->rdlock);
+    queue_locked(ep, e);
+    bool woke = claim_waiter(ep, &c);
+    spin_unlock(&ep->rdlock);
+    if (woke)
+        wake_claimed(&c);
     notifier_broadcast(&ep->notifier, IO_IN | IO_RDNORM);
+    return woke;
 }
 
-void ep_queue_wake(struct epoll *ep, struct epoll_entry *e)
+int ep_wake_waiters(struct epoll *ep, bool all)
 {
-    ep_queue(ep, e);
-    ep_wake(ep);
+    struct claimed batch[16];
+    int total = 0;
+    do {
+        int n = 0;
+        spin_lock(&ep->rdlock);
+        while (n < (all ? (int)ARRAY_SIZE(batch) : 1) && claim_waiter(ep, &batch[n]))
+            n++;
+        spin_unlock(&ep->rdlock);
+        for (int i = 0; i < n; i++)
+            wake_claimed(&batch[i]);
+        total += n;
+        if (n < (int)ARRAY_SIZE(batch))
+            break;
+    } while (all);
+    return total;
+}
+
+bool ep_waiter_join(struct epoll *ep, struct ep_waiter *w)
+{
+    spin_lock(&ep->rdlock);
+    if (!w->queued) {
+        list_add_tail(&w->link, &ep->waiters);
+        w->queued = true;
+        w->woken = false;
+    }
+    /* Same lock as the queueing side: no wake-up falls in between. */
+    bool empty = list_empty(&ep->ready);
+    spin_unlock(&ep->rdlock);
+    return empty;
+}
+
+bool ep_waiter_leave(struct epoll *ep, struct ep_waiter *w)
+{
+    spin_lock(&ep->rdlock);
+    if (w->queued) {
+        list_del(&w->link);
+        w->queued = false;
+    }
+    bool woken = w->woken;
+    w->woken = false;
+    spin_unlock(&ep->rdlock);
+    return woken;
+}
+
+/* Wait until no waker is inside waiter_wake() for this record. */
+static void waiter_record_quiesce(struct ep_waiter *w)
+{
+    for (unsigned spins = 0; atomic_load_explicit(&w->pins, memory_order_acquire); spins++) {
+        if (spins < 64)
+            cpu_relax();
+        else
+            host_yield();
+    }
+}
+
+static void waiter_record_free(void *p)
+{
+    waiter_record_quiesce(p);
+    free(p);
+}
+
+/* Created at load time, before the Waiter's own thread-exit key (glibc
+ * runs key destructors in creation order): at thread exit the record is
+ * quiesced before the Waiter it points to goes away. */
+static pthread_key_t waiter_record_key;
+__attribute__((constructor)) static void waiter_record_key_init(void)
+{
+    pthread_key_create(&waiter_record_key, waiter_record_free);
+}
+
+static __thread struct ep_waiter *tls_record;
+
+struct ep_waiter *ep_waiter_current(void)
+{
+    struct ep_waiter *w = tls_record;
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w)
+            abort(); /* a thread that cannot wait cannot go on */
+        list_init(&w->link);
+        atomic_init(&w->pins, 0);
+        tls_record = w;
+        pthread_setspecific(waiter_record_key, w);
+    }
+    /* Not queued anywhere now: nobody reads it concurrently. */
+    w->waiter = waiter_current();
+    return w;
+}
+
+void epoll_thread_quiesce(void)
+{
+    if (tls_record)
+        waiter_record_quiesce(tls_record);
 }
 
 /* A watched file's notifier: like Linux's ep_poll_callback. */
@@ -159,10 +289,7 @@ static void hub_notify(struct observer *obs, io_events_t ev, const void *info)
         uint32_t armed = atomic_load_explicit(&e->events, memory_order_acquire);
         if (!(armed & ~EP_PRIVATE_BITS) || !(ev & armed))
             continue;
-        struct epoll *ep = e->ep;
-        ep_queue(ep, e);
-        bool woke = waiter_queue_wake_one(&ep->wq) != 0;
-        notifier_broadcast(&ep->notifier, IO_IN | IO_RDNORM);
+        bool woke = ep_queue_wake(e->ep, e);
         /* Linux counts the wake-up as the exclusive one only if a waiter
          * was woken and the event is what the entry asked for (IN or OUT
          * alone; an event with both, or neither, goes on). */
@@ -304,7 +431,7 @@ void ep_host_user_added(struct epoll *ep)
         /* Threads sleeping on the futex (no host files until now) must
          * sleep again on the host epoll: wake them all, and whoever
          * watches this instance (a parent epoll, a poll()). */
-        waiter_queue_wake_all(&ep->wq);
+        ep_wake_waiters(ep, true);
         notifier_broadcast(&ep->notifier, IO_IN | IO_RDNORM);
     }
 }
@@ -507,7 +634,6 @@ static void ep_file_release(struct file *f)
     if (notifier_count(&ep->notifier))
         notifier_broadcast_info(&ep->notifier, IO_CLOSED, f);
     notifier_destroy(&ep->notifier);
-    waiter_queue_destroy(&ep->wq);
     pthread_mutex_destroy(&ep->mtx);
     free(ep);
 }
@@ -540,7 +666,7 @@ int epoll_file_create(int flags, struct file **out)
     spin_init(&ep->rdlock);
     list_init(&ep->ready);
     atomic_init(&ep->nready, 0);
-    waiter_queue_init(&ep->wq);
+    list_init(&ep->waiters);
     notifier_init(&ep->notifier);
     list_init(&ep->children);
     list_init(&ep->parents);

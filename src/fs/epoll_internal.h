@@ -9,9 +9,12 @@
  *      `events`, host epoll registrations, counts; outer before inner when
  *      an instance polls an epoll it watches (nesting is acyclic)
  *   3. hub->lock (spinlock, EPOLLEXCLUSIVE groups), then ep->rdlock
- *      (spinlock): the ready list; taken by observer callbacks, which run
- *      in any thread (a pipe writer...) and never take ep->mtx
- *   4. ep->wq's lock and notifier locks (events/)
+ *      (spinlock): the ready list and the threads waiting in epoll_wait;
+ *      taken by observer callbacks, which run in any thread (a pipe
+ *      writer...) and never take ep->mtx
+ *   4. notifier locks (events/)
+ * Wake-ups (a futex or eventfd host call) are made after ep->rdlock is
+ * dropped: the woken thread never finds the lock held by its waker.
  * A file reference is never dropped while an ep->mtx is held (the last
  * reference runs release observers that take ep->mtx). */
 #ifndef ONESPACE_FS_EPOLL_INTERNAL_H
@@ -99,7 +102,7 @@ struct epoll {
     struct list_head ready;
     atomic_uint nready;        /* entries with on_ready */
 
-    struct waiter_queue wq;    /* threads in epoll_wait (woken one by one) */
+    struct list_head waiters;  /* struct ep_waiter, FIFO (rdlock) */
     struct notifier notifier;  /* readiness of this instance (nesting, poll) */
 
     struct list_head children; /* nested entries of this instance */
@@ -107,6 +110,19 @@ struct epoll {
     /* Graph walks (epoll_nest_lock): memo of one walk. */
     uint64_t walk_gen;
     int walk_depth;
+};
+
+/* A thread in epoll_wait: one record per thread, kept for the thread's
+ * life. A waker takes it off the list under ep->rdlock, pins it, drops the
+ * lock, wakes its Waiter, unpins. The woken thread goes on at once (it
+ * does not wait for its waker to come back from the host call); only
+ * thread exit waits for the pins, so the Waiter outlives every wake. */
+struct ep_waiter {
+    struct list_head link;
+    struct waiter *waiter;
+    bool queued;      /* rdlock */
+    bool woken;       /* rdlock: taken off by a waker (an exclusive wake-up) */
+    atomic_int pins;
 };
 
 extern pthread_mutex_t epoll_nest_lock;
@@ -136,10 +152,17 @@ struct epoll_entry *ep_entry_alloc(struct epoll *ep, struct file *file, int fd,
 
 /* Put `e` on the ready list (if not there); true if it was added. */
 bool ep_queue(struct epoll *ep, struct epoll_entry *e);
-/* Tell waiters and watchers that something is ready. */
-void ep_wake(struct epoll *ep);
-/* ep_queue + ep_wake. */
-void ep_queue_wake(struct epoll *ep, struct epoll_entry *e);
+/* ep_queue, then wake one thread in epoll_wait (returns whether there was
+ * one) and tell watchers (parent instances, pollers). */
+bool ep_queue_wake(struct epoll *ep, struct epoll_entry *e);
+/* Wake one (or every) thread in epoll_wait; returns how many. */
+int ep_wake_waiters(struct epoll *ep, bool all);
+/* For epoll_wait: join / leave the waiters. join returns whether the
+ * ready list is empty (so sleeping is right); leave returns whether the
+ * thread had been woken (took an exclusive wake-up). */
+struct ep_waiter *ep_waiter_current(void);
+bool ep_waiter_join(struct epoll *ep, struct ep_waiter *w);
+bool ep_waiter_leave(struct epoll *ep, struct ep_waiter *w);
 
 /* Observer registration of a LibOS/nested entry (plain or EXCLUSIVE):
  * register and return the current events filtered by the entry's mask. */

@@ -153,10 +153,9 @@ int ep_scan_ready(struct epoll *ep, struct epoll_event *out, int max)
 static int wait_loop(struct epoll *ep, struct epoll_event *out, int max,
                      uint64_t deadline)
 {
-    struct waiter *w = waiter_current();
-    struct wait_entry we;
-    wait_entry_init(&we, w);
-    bool queued = false;
+    struct ep_waiter *me = ep_waiter_current();
+    struct waiter *w = me->waiter;
+    bool joined = false;
     int n, r = 0;
     for (;;) {
         pthread_mutex_lock(&ep->mtx);
@@ -164,7 +163,7 @@ static int wait_loop(struct epoll *ep, struct epoll_event *out, int max,
         int hepfd = ep->host_epfd;
         if (host)
             ep_harvest(ep, max);
-        n = atomic_load_explicit(&ep->nready, memory_order_seq_cst)
+        n = atomic_load_explicit(&ep->nready, memory_order_acquire)
                 ? ep_scan_ready(ep, out, max) : 0;
         pthread_mutex_unlock(&ep->mtx);
         /* Events win over a timeout or an interruption (Linux's ep_poll). */
@@ -176,11 +175,11 @@ static int wait_loop(struct epoll *ep, struct epoll_event *out, int max,
         }
         if (deadline == 0 || (deadline != WAIT_FOREVER && waiter_now_ns() >= deadline))
             break;
-        /* Enqueue, then check: a callback that queues after our scan
-         * either is seen here or wakes us. */
-        waiter_queue_add(&ep->wq, &we);
-        queued = true;
-        if (atomic_load_explicit(&ep->nready, memory_order_seq_cst))
+        /* Join the waiters and check the ready list under one lock: a
+         * callback that queues after our scan either is seen here or
+         * finds us on the list and wakes us. */
+        joined = true;
+        if (!ep_waiter_join(ep, me))
             continue;
         if (host) {
             struct pollfd p = { .fd = hepfd, .events = POLLIN };
@@ -193,12 +192,11 @@ static int wait_loop(struct epoll *ep, struct epoll_event *out, int max,
     }
     if (n == 0 && r == -EINTR)
         n = -EINTR;
-    bool woken_for_us = queued && waiter_queue_remove(&ep->wq, &we);
-    /* Pass on an exclusive wake-up we did not use; after reporting, let
-     * another waiter see what is still ready (Linux's ep_done_scan). */
-    if ((woken_for_us && n <= 0) ||
-        (n > 0 && atomic_load_explicit(&ep->nready, memory_order_relaxed)))
-        waiter_queue_wake_one(&ep->wq);
+    bool woken = joined && ep_waiter_leave(ep, me);
+    /* Pass on a wake-up we did not use; after reporting, let another
+     * waiter see what is still ready (Linux's ep_done_scan). */
+    if ((woken && n <= 0) || (n > 0 && atomic_load_explicit(&ep->nready, memory_order_relaxed)))
+        ep_wake_waiters(ep, false);
     return n;
 }
 
