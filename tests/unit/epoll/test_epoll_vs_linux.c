@@ -527,6 +527,57 @@ static void sc_eloop(const struct os_api *a, struct tlog *l)
     a->close(dd);
 }
 
+/* ---- onespace only: an epoll fd shared with a spawned child ----------------------- */
+
+#include "fs/epoll.h"
+#include "fs/pipe.h"
+
+/* A table copied for spawn shares the epoll instance; its entries refer
+ * to files, not to the parent's fd numbers (Occlum's instance kept
+ * looking fds up in the parent's table). */
+static void test_inherited_epoll_refers_to_files(void **state)
+{
+    struct fd_table *parent, *child;
+    assert_int_equal(fd_table_create(64, &parent), 0);
+    int p[2], q[2];
+    assert_int_equal(pipe_install(parent, O_NONBLOCK, p), 0);
+    int ep = epoll_create1_in(parent, 0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 }, out[4];
+    assert_int_equal(epoll_ctl_in(parent, ep, EPOLL_CTL_ADD, p[0], &ev), 0);
+    assert_int_equal(fd_table_copy(parent, &child), 0);
+
+    /* The parent reuses the number for another pipe. */
+    assert_int_equal(fd_table_close(parent, p[0]), 0);
+    assert_int_equal(pipe_install(parent, O_NONBLOCK, q), 0);
+    assert_int_equal(q[0], p[0]);
+    struct file *w;
+    assert_int_equal(fd_table_get_file(parent, q[1], &w), 0);
+    assert_int_equal(file_write(w, "n", 1), 1);
+    file_put(w);
+    assert_int_equal(epoll_wait_in(child, ep, out, 4, 0, NULL, 0), 0);
+    assert_int_equal(fd_table_get_file(child, p[1], &w), 0);
+    assert_int_equal(file_write(w, "o", 1), 1);
+    file_put(w);
+    assert_int_equal(epoll_wait_in(parent, ep, out, 4, 0, NULL, 0), 1);
+    assert_int_equal(out[0].data.u64, 42);
+    assert_int_equal(epoll_wait_in(child, ep, out, 4, 0, NULL, 0), 1);
+    /* (fd, file) keys: the parent's fd is another file now */
+    assert_int_equal(epoll_ctl_in(parent, ep, EPOLL_CTL_DEL, p[0], NULL), -ENOENT);
+    struct epoll_event mod = { .events = EPOLLIN, .data.u64 = 43 };
+    assert_int_equal(epoll_ctl_in(child, ep, EPOLL_CTL_MOD, p[0], &mod), 0);
+    assert_int_equal(epoll_wait_in(parent, ep, out, 4, 0, NULL, 0), 1);
+    assert_int_equal(out[0].data.u64, 43);
+    /* The child exits: its last reference to the pipe goes, and the entry
+     * with it; the instance lives on in the parent. */
+    struct file *epf;
+    assert_int_equal(fd_table_get_file(parent, ep, &epf), 0);
+    assert_int_equal(epoll_file_count(epf), 1);
+    fd_table_put(child);
+    assert_int_equal(epoll_file_count(epf), 0);
+    file_put(epf);
+    fd_table_put(parent);
+}
+
 #define CMP(name)                                                              \
     static void test_##name(void **state)                                      \
     {                                                                          \
@@ -563,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_close_semantics),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_eloop),
+        cmocka_unit_test(test_inherited_epoll_refers_to_files),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     os_table_reset();
