@@ -159,6 +159,8 @@ static int wait_loop(struct epoll *ep, struct epoll_event *out, int max,
     int n, r = 0;
     for (;;) {
         pthread_mutex_lock(&ep->mtx);
+        if (!list_empty(&ep->zombies))
+            ep_reap_zombies(ep, false);
         bool host = ep_uses_host(ep);
         int hepfd = ep->host_epfd;
         if (host)

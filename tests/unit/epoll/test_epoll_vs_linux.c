@@ -531,6 +531,8 @@ static void sc_eloop(const struct os_api *a, struct tlog *l)
 
 #include "fs/epoll.h"
 #include "fs/pipe.h"
+#include "fs/host_file.h"
+#include <unistd.h>
 
 /* A table copied for spawn shares the epoll instance; its entries refer
  * to files, not to the parent's fd numbers (Occlum's instance kept
@@ -578,6 +580,30 @@ static void test_inherited_epoll_refers_to_files(void **state)
     fd_table_put(parent);
 }
 
+/* Host stdio is a host file: a host pipe (or a terminal) can be watched,
+ * as on Linux (Occlum's stdio could not). */
+static void test_host_pipe_stdio(void **state)
+{
+    int hp[2];
+    assert_int_equal(pipe(hp), 0);
+    struct file *rd;
+    assert_int_equal(host_file_create(hp[0], O_RDONLY, HOST_FILE_OWN_FD | HOST_FILE_KEEP_HOST_BLOCKING, &rd), 0);
+    int fd = fd_table_install(os_table(), rd, 0);
+    file_put(rd);
+    int ep = epoll_create1_in(os_table(), 0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 5 }, out[2];
+    assert_int_equal(epoll_ctl_in(os_table(), ep, EPOLL_CTL_ADD, fd, &ev), 0);
+    assert_int_equal(epoll_wait_in(os_table(), ep, out, 2, 0, NULL, 0), 0);
+    assert_int_equal(write(hp[1], "x", 1), 1);
+    assert_int_equal(epoll_wait_in(os_table(), ep, out, 2, 1000, NULL, 0), 1);
+    assert_int_equal(out[0].data.u64, 5);
+    close(hp[1]);
+    assert_int_equal(epoll_wait_in(os_table(), ep, out, 2, 1000, NULL, 0), 1);
+    assert_true(out[0].events & EPOLLHUP);
+    fd_table_close(os_table(), ep);
+    fd_table_close(os_table(), fd);
+}
+
 #define CMP(name)                                                              \
     static void test_##name(void **state)                                      \
     {                                                                          \
@@ -615,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_eloop),
         cmocka_unit_test(test_inherited_epoll_refers_to_files),
+        cmocka_unit_test(test_host_pipe_stdio),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     os_table_reset();
