@@ -3,11 +3,14 @@
  *   pipe_pingpong_thread     1-byte round trip over two pipes (ns)
  *   eventfd_pingpong_thread  round trip over two eventfds (ns)
  *   pipe_throughput_thread   128 KiB writes, 128 KiB reads (MB/s)
+ *   *_pingpong_thread_pinned the same with the two threads pinned to two
+ *                            different CPUs (the cross-CPU hand-off)
  * BENCH_SCALE scales the iteration counts. Each figure is the best of a
  * few rounds (the machine is shared; the best round is the least
  * disturbed one), native and onespace alternating. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +97,36 @@ struct pp {
     struct chan a2b, b2a;
     long iters;
     size_t msg; /* 1 for pipes, 8 for eventfd */
+    int cpu[2]; /* -1: not pinned */
 };
+
+static void pin_self(int cpu)
+{
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* Two CPUs this process may use, or false. */
+static bool two_cpus(int cpu[2])
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return false;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &set))
+            cpu[n++] = c;
+    return n == 2;
+}
 
 static void *pp_echo(void *p)
 {
     struct pp *pp = p;
+    pin_self(pp->cpu[1]);
     uint64_t v = 1;
     for (long i = 0; i < pp->iters; i++) {
         if (ch_read(&pp->a2b, &v, pp->msg) != (ssize_t)pp->msg)
@@ -109,9 +137,16 @@ static void *pp_echo(void *p)
     return NULL;
 }
 
-static double pingpong(bool native, bool use_eventfd, long iters)
+static double pingpong(bool native, bool use_eventfd, long iters, const int *cpus)
 {
-    struct pp pp = { .iters = iters, .msg = use_eventfd ? 8 : 1 };
+    struct pp pp = { .iters = iters, .msg = use_eventfd ? 8 : 1, .cpu = { -1, -1 } };
+    cpu_set_t saved;
+    if (cpus) {
+        pp.cpu[0] = cpus[0];
+        pp.cpu[1] = cpus[1];
+        pthread_getaffinity_np(pthread_self(), sizeof saved, &saved);
+        pin_self(cpus[0]);
+    }
     if (use_eventfd) {
         open_eventfd(&pp.a2b, native);
         open_eventfd(&pp.b2a, native);
@@ -131,6 +166,8 @@ static double pingpong(bool native, bool use_eventfd, long iters)
     }
     uint64_t t1 = bench_now_ns();
     pthread_join(th, NULL);
+    if (cpus)
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
     close_chan(&pp.a2b, use_eventfd);
     close_chan(&pp.b2a, use_eventfd);
     return (double)(t1 - t0) / (double)iters;
@@ -196,25 +233,31 @@ int main(int argc, char **argv)
         tp_bytes = 16 * CHUNK;
 
     /* warm up both paths (page faults, thread creation, CPU clocks) */
-    pingpong(true, false, pp_iters / 10 + 10);
-    pingpong(false, false, pp_iters / 10 + 10);
+    pingpong(true, false, pp_iters / 10 + 10, NULL);
+    pingpong(false, false, pp_iters / 10 + 10, NULL);
 
+    int cpus[2];
+    bool pinnable = two_cpus(cpus);
+    static const struct {
+        const char *name;
+        bool eventfd, pinned;
+    } pps[] = {
+        { "pipe_pingpong_thread", false, false },
+        { "eventfd_pingpong_thread", true, false },
+        { "pipe_pingpong_thread_pinned", false, true },
+        { "eventfd_pingpong_thread_pinned", true, true },
+    };
     double best_n, best_o;
-    if (want("pipe_pingpong_thread")) {
+    for (unsigned k = 0; k < ARRAY_SIZE(pps); k++) {
+        if (!want(pps[k].name) || (pps[k].pinned && !pinnable))
+            continue;
+        const int *c = pps[k].pinned ? cpus : NULL;
         best_n = best_o = 1e18;
         for (int r = 0; r < ROUNDS; r++) {
-            best_n = MIN(best_n, pingpong(true, false, pp_iters));
-            best_o = MIN(best_o, pingpong(false, false, pp_iters));
+            best_n = MIN(best_n, pingpong(true, pps[k].eventfd, pp_iters, c));
+            best_o = MIN(best_o, pingpong(false, pps[k].eventfd, pp_iters, c));
         }
-        bench_report_lower("pipe_pingpong_thread", best_o, best_n, "ns");
-    }
-    if (want("eventfd_pingpong_thread")) {
-        best_n = best_o = 1e18;
-        for (int r = 0; r < ROUNDS; r++) {
-            best_n = MIN(best_n, pingpong(true, true, pp_iters));
-            best_o = MIN(best_o, pingpong(false, true, pp_iters));
-        }
-        bench_report_lower("eventfd_pingpong_thread", best_o, best_n, "ns");
+        bench_report_lower(pps[k].name, best_o, best_n, "ns");
     }
     if (want("pipe_throughput_thread")) {
         best_n = best_o = 0;

@@ -123,6 +123,14 @@ static inline void data_arrived(struct pipe *p, io_events_t ev)
         notifier_broadcast_info(&p->rnote, ev, NULL);
 }
 
+/* Observers of the read end only (blocked readers were already woken). */
+static inline void notify_read_end(struct pipe *p, io_events_t ev)
+{
+    smp_mb();
+    if (atomic_load_explicit(&p->rnote.count, memory_order_relaxed))
+        notifier_broadcast_info(&p->rnote, ev, NULL);
+}
+
 /* After consuming data (or a writer count change): writers may go on.
  * Same rule for ev. */
 static inline void space_freed(struct pipe *p, io_events_t ev)

@@ -258,7 +258,7 @@ ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
         }
         spin_unlock(&p->wlock);
         if (done)
-            data_arrived(p, IO_READABLE);
+            notify_read_end(p, IO_READABLE);
         struct space_arg a = { p, need };
         if (packet) {
             /* Exact: a page plus the padding to the next page boundary. */
@@ -276,7 +276,7 @@ ssize_t pipe_writev(struct file *f, const struct iovec *iov, int iovcnt)
     /* One readiness event per write call (Linux wakes pollers on every
      * write, so edge-triggered epoll sees each one). */
     if (done)
-        data_arrived(p, IO_READABLE);
+        notify_read_end(p, IO_READABLE);
     if (sigpipe)
         pipe_raise_sigpipe();
     return ret;
