@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(struct host_epoll_event) == sizeof(struct epoll_event),
@@ -32,12 +31,4 @@ int host_epoll_wait(int epfd, struct host_epoll_event *out, int max, int timeout
 {
     int n = epoll_wait(epfd, (struct epoll_event *)(void *)out, max, timeout_ms);
     return n >= 0 ? n : -errno;
-}
-
-int host_epoll_wait_ts(int epfd, struct host_epoll_event *out, int max,
-                       const struct timespec *timeout)
-{
-    /* Raw syscall: glibc 2.36 has the wrapper, but older libcs may not. */
-    long n = syscall(SYS_epoll_pwait2, epfd, out, max, timeout, NULL, (size_t)8);
-    return n >= 0 ? (int)n : -errno;
 }

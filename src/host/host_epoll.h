@@ -9,7 +9,6 @@
 #define ONESPACE_HOST_HOST_EPOLL_H
 
 #include <stdint.h>
-#include <time.h>
 
 /* The x86-64 host ABI of struct epoll_event (packed: 12 bytes), the same as
  * the guest's. Kept here so code above the host layer need not include
@@ -33,10 +32,5 @@ int host_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
  * Returns the number of events written to `out` (at most `max`). A host
  * EINTR is returned as -EINTR (the caller decides whether to retry). */
 int host_epoll_wait(int epfd, struct host_epoll_event *out, int max, int timeout_ms);
-
-/* Host epoll_pwait2: as host_epoll_wait() with a relative timespec timeout
- * (NULL: forever). */
-int host_epoll_wait_ts(int epfd, struct host_epoll_event *out, int max,
-                       const struct timespec *timeout);
 
 #endif
