@@ -1,4 +1,4 @@
-/* The epoll instance as a File: interest tree, ready list, the observers
+/* The epoll instance as a File: interest set, ready list, the observers
  * that feed it, EPOLLEXCLUSIVE groups, readiness of the instance itself
  * (for nesting and poll), and release. See epoll_internal.h for locks. */
 #include "fs/epoll_internal.h"
@@ -44,39 +44,68 @@ bool ep_target_pollable(struct file *target)
     return !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
-/* ---- interest tree ----------------------------------------------------- */
+/* ---- interest set ------------------------------------------------------- */
 
-static int key_cmp(const struct file *fa, int fda, const struct epoll_entry *b)
+enum { EP_MIN_BUCKETS = 16 };
+
+static unsigned key_hash(const struct file *f, int fd, unsigned nbuckets)
 {
-    if ((uintptr_t)fa != (uintptr_t)b->file)
-        return (uintptr_t)fa < (uintptr_t)b->file ? -1 : 1;
-    return fda < b->fd ? -1 : fda > b->fd;
+    uint64_t k = (uint64_t)(uintptr_t)f ^ ((uint64_t)(unsigned)fd * 0x9e3779b97f4a7c15ull);
+    k ^= k >> 29;
+    k *= 0xbf58476d1ce4e5b9ull;
+    k ^= k >> 32;
+    return (unsigned)k & (nbuckets - 1);
 }
 
 struct epoll_entry *ep_find(struct epoll *ep, struct file *file, int fd)
 {
-    struct rb_node *n = ep->interest.root;
-    while (n) {
-        struct epoll_entry *e = entry_of_node(n);
-        int c = key_cmp(file, fd, e);
-        if (c == 0)
-            return e;
-        n = c < 0 ? n->left : n->right;
+    struct epoll_entry *e = ep->buckets[key_hash(file, fd, ep->nbuckets)];
+    while (e && (e->file != file || e->fd != fd))
+        e = e->hnext;
+    return e;
+}
+
+static void rehash(struct epoll *ep, unsigned nbuckets)
+{
+    struct epoll_entry **nb = calloc(nbuckets, sizeof *nb);
+    if (!nb)
+        return; /* keep the old table: longer chains, still correct */
+    for (unsigned i = 0; i < ep->nbuckets; i++) {
+        struct epoll_entry *e = ep->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            unsigned h = key_hash(e->file, e->fd, nbuckets);
+            e->hnext = nb[h];
+            nb[h] = e;
+        }
     }
-    return NULL;
+    free(ep->buckets);
+    ep->buckets = nb;
+    ep->nbuckets = nbuckets;
 }
 
 void ep_tree_insert(struct epoll *ep, struct epoll_entry *e)
 {
-    struct rb_node **link = &ep->interest.root, *parent = NULL;
-    while (*link) {
-        parent = *link;
-        link = key_cmp(e->file, e->fd, entry_of_node(parent)) < 0 ? &parent->left
-                                                                  : &parent->right;
-    }
-    rb_insert(&ep->interest, &e->node, parent, link);
+    if (ep->count >= ep->nbuckets)
+        rehash(ep, ep->nbuckets * 2);
+    unsigned h = key_hash(e->file, e->fd, ep->nbuckets);
+    e->hnext = ep->buckets[h];
+    ep->buckets[h] = e;
     e->in_tree = true;
     ep->count++;
+}
+
+void ep_tree_remove(struct epoll *ep, struct epoll_entry *e)
+{
+    struct epoll_entry **pp = &ep->buckets[key_hash(e->file, e->fd, ep->nbuckets)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    e->hnext = NULL;
+    e->in_tree = false;
+    ep->count--;
+    if (ep->count < ep->nbuckets / 8 && ep->nbuckets > EP_MIN_BUCKETS && !ep->dying)
+        rehash(ep, ep->nbuckets / 2);
 }
 
 /* ---- ready list and wake-ups -------------------------------------------- */
@@ -469,9 +498,7 @@ void ep_entry_free(struct epoll_entry *e)
 
 void ep_entry_detach_locked(struct epoll *ep, struct epoll_entry *e)
 {
-    rb_erase(&ep->interest, &e->node);
-    e->in_tree = false;
-    ep->count--;
+    ep_tree_remove(ep, e);
     /* No callback queues it again once unwatched. */
     ep_entry_unwatch(e);
     spin_lock(&ep->rdlock);
@@ -598,16 +625,17 @@ static void ep_file_release(struct file *f)
     pthread_mutex_lock(&epoll_nest_lock);
     pthread_mutex_lock(&ep->mtx);
     ep->dying = true;
-    struct rb_node *n = rb_first(&ep->interest);
-    while (n) {
-        e = entry_of_node(n);
-        n = rb_next(n);
-        if (!file_tryget(e->file))
-            continue;
-        ep_entry_detach_locked(ep, e);
-        notifier_unregister(file_release_notifier(e->file), &e->rel_obs);
-        ep_entry_unlink_graph(e);
-        list_add_tail(&e->zombie_link, &pinned);
+    for (unsigned i = 0; i < ep->nbuckets; i++) {
+        struct epoll_entry *next;
+        for (e = ep->buckets[i]; e; e = next) {
+            next = e->hnext; /* (the table does not shrink while dying) */
+            if (!file_tryget(e->file))
+                continue;
+            ep_entry_detach_locked(ep, e);
+            notifier_unregister(file_release_notifier(e->file), &e->rel_obs);
+            ep_entry_unlink_graph(e);
+            list_add_tail(&e->zombie_link, &pinned);
+        }
     }
     pthread_mutex_unlock(&ep->mtx);
     pthread_mutex_unlock(&epoll_nest_lock);
@@ -620,7 +648,7 @@ static void ep_file_release(struct file *f)
 
     for (;;) {
         pthread_mutex_lock(&ep->mtx);
-        bool empty = rb_tree_empty(&ep->interest);
+        bool empty = ep->count == 0;
         if (empty)
             ep_reap_zombies(ep, true);
         pthread_mutex_unlock(&ep->mtx);
@@ -635,6 +663,7 @@ static void ep_file_release(struct file *f)
         notifier_broadcast_info(&ep->notifier, IO_CLOSED, f);
     notifier_destroy(&ep->notifier);
     pthread_mutex_destroy(&ep->mtx);
+    free(ep->buckets);
     free(ep);
 }
 
@@ -660,7 +689,12 @@ int epoll_file_create(int flags, struct file **out)
     if (!ep)
         return -ENOMEM;
     pthread_mutex_init(&ep->mtx, NULL);
-    rb_tree_init(&ep->interest, NULL);
+    ep->nbuckets = EP_MIN_BUCKETS;
+    ep->buckets = calloc(EP_MIN_BUCKETS, sizeof *ep->buckets);
+    if (!ep->buckets) {
+        free(ep);
+        return -ENOMEM;
+    }
     ep->host_epfd = -1;
     list_init(&ep->zombies);
     spin_init(&ep->rdlock);

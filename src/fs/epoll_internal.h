@@ -5,7 +5,7 @@
  * Locks, outermost first (never the reverse):
  *   1. epoll_nest_lock (global mutex): the graph of epoll-in-epoll edges;
  *      only EPOLL_CTL_ADD/DEL of an epoll target and entry teardown
- *   2. ep->mtx (mutex, per instance): interest tree, entry fields except
+ *   2. ep->mtx (mutex, per instance): interest set, entry fields except
  *      `events`, host epoll registrations, counts; outer before inner when
  *      an instance polls an epoll it watches (nesting is acyclic)
  *   3. hub->lock (spinlock, EPOLLEXCLUSIVE groups), then ep->rdlock
@@ -29,7 +29,6 @@
 #include "events/waiter.h"
 #include "fs/epoll.h"
 #include "util/list.h"
-#include "util/rbtree.h"
 #include "util/spinlock.h"
 
 /* Flags that are not poll bits (Linux's EP_PRIVATE_BITS). */
@@ -50,14 +49,14 @@ struct epoll;
 struct ep_hub;
 
 struct epoll_entry {
-    struct rb_node node;       /* in ep->interest, key (file, fd) */
+    struct epoll_entry *hnext; /* interest set bucket chain, key (file, fd) */
     struct epoll *ep;
     /* Weak: valid while the entry is in the tree (the release observer
      * takes it out under ep->mtx before the file goes away). */
     struct file *file;
     int fd;
     enum ep_kind kind;
-    bool in_tree;              /* ep->mtx */
+    bool in_tree;              /* in the interest set (ep->mtx) */
     /* The requested mask, ERR|HUP added; a fired ONESHOT leaves only the
      * private bits. Read by observer callbacks without ep->mtx. */
     atomic_uint events;
@@ -89,8 +88,12 @@ struct epoll_entry {
 struct epoll {
     struct file file;
     pthread_mutex_t mtx;
-    struct rb_tree interest;
-    unsigned count;            /* entries in the tree */
+    /* Interest set: a hash of (file, fd), chained, at most one entry per
+     * bucket on average (doubles as it grows). Linux uses a red-black
+     * tree; lookups here are O(1), which is what ctl and MOD need. */
+    struct epoll_entry **buckets;
+    unsigned nbuckets;         /* a power of two */
+    unsigned count;            /* entries in the set */
     unsigned host_files;       /* EP_KIND_HOST entries */
     unsigned nested;           /* EP_KIND_NESTED entries */
     int host_epfd;             /* -1 until first needed */
@@ -132,10 +135,6 @@ static inline struct epoll *ep_of(struct file *f)
     return container_of(f, struct epoll, file);
 }
 
-static inline struct epoll_entry *entry_of_node(struct rb_node *n)
-{
-    return rb_entry(n, struct epoll_entry, node);
-}
 
 /* ---- epoll_file.c ---------------------------------------------------- */
 
@@ -147,6 +146,7 @@ bool ep_target_pollable(struct file *target);
 
 struct epoll_entry *ep_find(struct epoll *ep, struct file *file, int fd);
 void ep_tree_insert(struct epoll *ep, struct epoll_entry *e);
+void ep_tree_remove(struct epoll *ep, struct epoll_entry *e);
 struct epoll_entry *ep_entry_alloc(struct epoll *ep, struct file *file, int fd,
                                    enum ep_kind kind);
 

@@ -532,6 +532,8 @@ static void sc_eloop(const struct os_api *a, struct tlog *l)
 #include "fs/epoll.h"
 #include "fs/pipe.h"
 #include "fs/host_file.h"
+#include "fs/eventfd.h"
+#include "fs/file.h"
 #include <unistd.h>
 
 /* A table copied for spawn shares the epoll instance; its entries refer
@@ -604,6 +606,69 @@ static void test_host_pipe_stdio(void **state)
     fd_table_close(os_table(), fd);
 }
 
+/* Many entries: the interest set grows and shrinks; every ready one is
+ * reported exactly once per wait (level-triggered). */
+static void test_many_entries(void **state)
+{
+    enum { N = 3000 };
+    struct fd_table *t;
+    assert_int_equal(fd_table_create(4 * N, &t), 0);
+    int ep = epoll_create1_in(t, 0);
+    static int fds[N];
+    static struct epoll_event out[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = eventfd_install(t, 0, EFD_NONBLOCK);
+        assert_true(fds[i] >= 0);
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+        assert_int_equal(epoll_ctl_in(t, ep, EPOLL_CTL_ADD, fds[i], &ev), 0);
+    }
+    uint64_t one = 1;
+    int ready = 0;
+    for (int i = 0; i < N; i += 7) {
+        struct file *f;
+        assert_int_equal(fd_table_get_file(t, fds[i], &f), 0);
+        assert_int_equal(file_write(f, &one, 8), 8);
+        file_put(f);
+        ready++;
+    }
+    for (int round = 0; round < 2; round++) {
+        int n = epoll_wait_in(t, ep, out, N, 0, NULL, 0);
+        assert_int_equal(n, ready);
+        static char seen[N];
+        memset(seen, 0, sizeof seen);
+        for (int k = 0; k < n; k++) {
+            assert_true(out[k].data.u64 % 7 == 0);
+            assert_false(seen[out[k].data.u64]);
+            seen[out[k].data.u64] = 1;
+        }
+    }
+    /* remove most (the set shrinks), the ready ones among the rest stay */
+    int left_ready = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 10 == 0) {
+            left_ready += i % 7 == 0;
+            continue;
+        }
+        assert_int_equal(epoll_ctl_in(t, ep, EPOLL_CTL_DEL, fds[i], NULL), 0);
+    }
+    struct file *epf;
+    assert_int_equal(fd_table_get_file(t, ep, &epf), 0);
+    assert_int_equal(epoll_file_count(epf), N / 10);
+    assert_int_equal(epoll_wait_in(t, ep, out, N, 0, NULL, 0), left_ready);
+    for (int i = 0; i < N; i += 10) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = (uint64_t)i + 1 };
+        assert_int_equal(epoll_ctl_in(t, ep, EPOLL_CTL_MOD, fds[i], &ev), 0);
+        assert_int_equal(epoll_ctl_in(t, ep, EPOLL_CTL_ADD, fds[i], &ev), -EEXIST);
+    }
+    assert_int_equal(epoll_wait_in(t, ep, out, N, 0, NULL, 0), left_ready);
+    assert_int_equal(epoll_wait_in(t, ep, out, N, 0, NULL, 0), 0);
+    for (int i = 0; i < N; i++)
+        fd_table_close(t, fds[i]);
+    assert_int_equal(epoll_file_count(epf), 0);
+    file_put(epf);
+    fd_table_put(t);
+}
+
 #define CMP(name)                                                              \
     static void test_##name(void **state)                                      \
     {                                                                          \
@@ -642,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_eloop),
         cmocka_unit_test(test_inherited_epoll_refers_to_files),
         cmocka_unit_test(test_host_pipe_stdio),
+        cmocka_unit_test(test_many_entries),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     os_table_reset();
