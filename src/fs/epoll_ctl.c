@@ -169,7 +169,7 @@ static int ctl_add(struct epoll *ep, int fd, struct file *target, enum ep_kind k
         ep_entry_free(e); /* each add_* undid its own steps */
         return r;
     }
-    ep_tree_insert(ep, e);
+    ep_set_insert(ep, e);
     /* A fresh observer: registering cannot fail. From here on the file's
      * last close takes the entry out (entry_released). */
     notifier_register(file_release_notifier(target), &e->rel_obs, IO_CLOSED);

@@ -84,25 +84,25 @@ static void rehash(struct epoll *ep, unsigned nbuckets)
     ep->nbuckets = nbuckets;
 }
 
-void ep_tree_insert(struct epoll *ep, struct epoll_entry *e)
+void ep_set_insert(struct epoll *ep, struct epoll_entry *e)
 {
     if (ep->count >= ep->nbuckets)
         rehash(ep, ep->nbuckets * 2);
     unsigned h = key_hash(e->file, e->fd, ep->nbuckets);
     e->hnext = ep->buckets[h];
     ep->buckets[h] = e;
-    e->in_tree = true;
+    e->in_set = true;
     ep->count++;
 }
 
-void ep_tree_remove(struct epoll *ep, struct epoll_entry *e)
+void ep_set_remove(struct epoll *ep, struct epoll_entry *e)
 {
     struct epoll_entry **pp = &ep->buckets[key_hash(e->file, e->fd, ep->nbuckets)];
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
     e->hnext = NULL;
-    e->in_tree = false;
+    e->in_set = false;
     ep->count--;
     if (ep->count < ep->nbuckets / 8 && ep->nbuckets > EP_MIN_BUCKETS && !ep->dying)
         rehash(ep, ep->nbuckets / 2);
@@ -498,7 +498,7 @@ void ep_entry_free(struct epoll_entry *e)
 
 void ep_entry_detach_locked(struct epoll *ep, struct epoll_entry *e)
 {
-    ep_tree_remove(ep, e);
+    ep_set_remove(ep, e);
     /* No callback queues it again once unwatched. */
     ep_entry_unwatch(e);
     spin_lock(&ep->rdlock);
@@ -536,7 +536,7 @@ static void entry_released(struct observer *obs, io_events_t ev, const void *inf
     struct epoll_entry *e = obs->context;
     struct epoll *ep = e->ep;
     pthread_mutex_lock(&ep->mtx);
-    if (e->in_tree)
+    if (e->in_set)
         ep_entry_detach_locked(ep, e);
     /* Allowed from inside the callback; the memory must outlive the
      * broadcast, so the entry is freed later (ep_reap_zombies). */

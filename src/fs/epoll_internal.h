@@ -51,12 +51,12 @@ struct ep_hub;
 struct epoll_entry {
     struct epoll_entry *hnext; /* interest set bucket chain, key (file, fd) */
     struct epoll *ep;
-    /* Weak: valid while the entry is in the tree (the release observer
+    /* Weak: valid while the entry is in the set (the release observer
      * takes it out under ep->mtx before the file goes away). */
     struct file *file;
     int fd;
     enum ep_kind kind;
-    bool in_tree;              /* in the interest set (ep->mtx) */
+    bool in_set;              /* in the interest set (ep->mtx) */
     /* The requested mask, ERR|HUP added; a fired ONESHOT leaves only the
      * private bits. Read by observer callbacks without ep->mtx. */
     atomic_uint events;
@@ -145,8 +145,8 @@ enum ep_kind ep_target_kind(struct file *target);
 bool ep_target_pollable(struct file *target);
 
 struct epoll_entry *ep_find(struct epoll *ep, struct file *file, int fd);
-void ep_tree_insert(struct epoll *ep, struct epoll_entry *e);
-void ep_tree_remove(struct epoll *ep, struct epoll_entry *e);
+void ep_set_insert(struct epoll *ep, struct epoll_entry *e);
+void ep_set_remove(struct epoll *ep, struct epoll_entry *e);
 struct epoll_entry *ep_entry_alloc(struct epoll *ep, struct file *file, int fd,
                                    enum ep_kind kind);
 
