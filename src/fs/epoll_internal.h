@@ -183,7 +183,7 @@ static inline bool ep_uses_host(const struct epoll *ep)
  * threads sleeping without the host epoll sleep again with it. */
 void ep_host_user_added(struct epoll *ep);
 
-/* Take `e` out of the instance (ep->mtx held, e in the tree): tree, ready
+/* Take `e` out of the instance (ep->mtx held, e in the set): the set, ready
  * list, observers (except rel_obs), host registration, counts. Graph
  * edges are left to ep_entry_unlink_graph (epoll_nest_lock). */
 void ep_entry_detach_locked(struct epoll *ep, struct epoll_entry *e);
