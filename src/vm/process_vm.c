@@ -41,6 +41,7 @@ void op_init(struct vm_op *op, struct process_vm *vm, bool have_global)
     op->vm = vm;
     op->usv = vm->usv;
     op->have_global = have_global;
+    op->unmap_how = UNMAP_BY_POLICY;
     op->blank = op->inline_blank;
     op->nr_blank = 0;
     op->cap_blank = ARRAY_SIZE(op->inline_blank);
@@ -246,21 +247,27 @@ int vma_host_prot(const struct vm_area *v)
 }
 
 /* The pages of piece p (all of VMA v) leave the guest. */
-static void release_piece(struct user_space_vm *usv, struct chunk *c, struct vm_area *v)
+static void release_piece(struct vm_op *op, struct chunk *c, struct vm_area *v)
 {
+    struct user_space_vm *usv = op->usv;
     struct vm_range p = v->range;
     void *addr = (void *)p.start;
     size_t size = vm_range_size(p);
-    int err;
+    int err = 0;
     if (c->kind == CHUNK_SINGLE || (v->flags & VMA_HOSTMAP) || size >= usv->release_min) {
         /* Back to the host now: anonymous, PROT_NONE, zero on next use. */
         err = host_mem_release(addr, size);
     } else {
-        /* Inaccessible now; the old data is zeroed before reuse or
-         * returned to the host with the chunk's next dirty flush. */
-        err = vma_host_prot(v) != HOST_PROT_NONE ? host_mem_protect(addr, size, HOST_PROT_NONE)
-                                                 : 0;
-        cm_dirty_mark(&c->cm, p);
+        /* The old data is zeroed before reuse or returned to the host with
+         * the chunk's next dirty flush. Strict: inaccessible now. Lazy: no
+         * host call; the pages keep their protection (recorded) until then. */
+        int prot = vma_host_prot(v);
+        bool lazy = usv->unmap_protect == VM_UNMAP_PROTECT_LAZY && op->unmap_how == UNMAP_BY_POLICY;
+        if (prot == HOST_PROT_NONE || !lazy || cm_dirty_mark_lazy(&c->cm, p, prot) != 0) {
+            if (prot != HOST_PROT_NONE)
+                err = host_mem_protect(addr, size, HOST_PROT_NONE);
+            cm_dirty_mark(&c->cm, p);
+        }
     }
     if (err)
         log_error("vm", "releasing %#lx+%#zx: %d", (unsigned long)p.start, size, err);
@@ -291,7 +298,7 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
             ref->nr_vmas++;
             next = NULL;
         }
-        release_piece(op->usv, c, v);
+        release_piece(op, c, v);
         cm_remove(cm, v);
         ref->nr_vmas--;
         if (c->kind == CHUNK_MULTI) {
@@ -335,6 +342,14 @@ int unmap_range(struct vm_op *op, struct vm_range r)
         ref = next;
     }
     return 0;
+}
+
+void unmap_failed(struct vm_op *op, struct vm_range r)
+{
+    enum unmap_how how = op->unmap_how;
+    op->unmap_how = UNMAP_STRICT;
+    unmap_range(op, r);
+    op->unmap_how = how;
 }
 
 /* ---- giving address space back (global lock) ---- */
@@ -493,7 +508,7 @@ int walk_vmas(struct process_vm *vm, struct vm_range r,
 
 struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct chunk *c,
                                struct vm_range range, const struct vm_mmap_req *req,
-                               uint64_t offset, bool *dirty)
+                               uint64_t offset, struct vm_old_pages *old)
 {
     struct process_vm *vm = op->vm;
     uint32_t flags = req->vma_flags;
@@ -529,7 +544,7 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
         vm->spare = NULL;
     if (c->spare_of)
         c->spare_of = NULL;     /* in use again (chunk lock held) */
-    *dirty = cm_dirty_take(&c->cm, range);
+    *old = cm_take(&c->cm, range);
     unsigned freed;
     v = cm_merge_around(&c->cm, v, &freed);
     ref->nr_vmas -= freed;
@@ -593,63 +608,87 @@ static int zero_by_residency(struct vm_range r, size_t *resident_pages)
     return 0;
 }
 
-/* Zero r (dirty, small, about to be writable). `protect` makes it
- * accessible with its final protection. Process lock held. */
-static int zero_small(struct process_vm *vm, struct vm_range r, int prot)
+/* Zero r (dirty, small) and give it host protection `prot`; all of r has
+ * host protection `cur` now (-1: mixed). memset needs write access: r has
+ * it now (then a protect that removes it comes after the memset: one host
+ * call for a writable -> read-only reuse), or `prot` gives it (then the
+ * protect comes first). Process lock held. */
+static int zero_small(struct process_vm *vm, struct vm_range r, int prot, int cur)
 {
     void *addr = (void *)r.start;
     size_t size = vm_range_size(r);
+    bool sample = vm->zero_sample_in == 0;
     int err;
-    if (vm->zero_sample_in == 0) {
-        vm->zero_sample_in = ZERO_SAMPLE_EVERY;
-        err = host_mem_protect(addr, size, prot);
-        size_t resident = 0;
-        if (!err)
-            err = zero_by_residency(r, &resident);
-        vm->zero_by_memset = 2 * resident >= (size >> PAGE_SHIFT);
-        return err;
-    }
-    vm->zero_sample_in--;
-    if (!vm->zero_by_memset) {
+    if (!sample && !vm->zero_by_memset) {
+        vm->zero_sample_in--;
         err = host_mem_discard(addr, size);
-        return err ? err : host_mem_protect(addr, size, prot);
+        return err || cur == prot ? err : host_mem_protect(addr, size, prot);
     }
-    err = host_mem_protect(addr, size, prot);
-    if (!err)
+    bool protect_first = cur < 0 || !(cur & HOST_PROT_WRITE);
+    if (protect_first && (err = host_mem_protect(addr, size, prot)) != 0)
+        return err;
+    if (sample) {
+        vm->zero_sample_in = ZERO_SAMPLE_EVERY;
+        size_t resident = 0;
+        err = zero_by_residency(r, &resident);
+        vm->zero_by_memset = 2 * resident >= (size >> PAGE_SHIFT);
+    } else {
+        vm->zero_sample_in--;
         memset(addr, 0, size);
+        err = 0;
+    }
+    if (!err && !protect_first && cur != prot)
+        err = host_mem_protect(addr, size, prot);
+    return err;
+}
+
+/* Anonymous memory: zero what may hold old data, protect what differs.
+ * Clean pages are host PROT_NONE; lazily freed dirty ones may have kept a
+ * protection (old.host_prot), so a reuse with the same protection needs
+ * no protect call. */
+static int setup_anon(struct vm_op *op, struct vm_range r, int prot, struct vm_old_pages old)
+{
+    void *addr = (void *)r.start;
+    size_t size = vm_range_size(r);
+    int cur = old.host_prot;
+    int err = 0;
+    if (!old.dirty)
+        return cur == prot ? 0 : host_mem_protect(addr, size, prot);
+    if (prot == HOST_PROT_NONE)     /* one call either way; release also drops the pages */
+        return cur == HOST_PROT_NONE ? host_mem_discard(addr, size) : host_mem_release(addr, size);
+    bool writable = (prot & HOST_PROT_WRITE) || (cur > 0 && (cur & HOST_PROT_WRITE));
+    if (writable && size <= op->usv->zero_memset_max && size <= ZERO_MEMSET_LIMIT)
+        return zero_small(op->vm, r, prot, cur);
+    err = host_mem_discard(addr, size);
+    if (!err && cur != prot)
+        err = host_mem_protect(addr, size, prot);
     return err;
 }
 
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                    uint64_t offset, bool dirty)
+                    uint64_t offset, struct vm_old_pages old)
 {
     void *addr = (void *)r.start;
     size_t size = vm_range_size(r);
     int prot = vm_perms_to_host(req->perms);
+    int rw = HOST_PROT_READ | HOST_PROT_WRITE;
     int err = 0;
 
     if (req->file && req->host_fd >= 0) {
+        /* Replaces whatever the host had there (any protection, old data). */
         err = host_mem_map_file(addr, size, prot, !!(req->vma_flags & VMA_SHARED),
                                 req->host_fd, (off_t)offset);
     } else if (req->file) {
-        if (dirty)
+        if (old.dirty)
             err = host_mem_discard(addr, size);
-        if (!err)
-            err = host_mem_protect(addr, size, HOST_PROT_READ | HOST_PROT_WRITE);
+        if (!err && old.host_prot != rw)
+            err = host_mem_protect(addr, size, rw);
         if (!err)
             err = copy_in_file(req->file, r, offset);
-        if (!err && prot != (HOST_PROT_READ | HOST_PROT_WRITE))
+        if (!err && prot != rw)
             err = host_mem_protect(addr, size, prot);
     } else {
-        if (dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
-            size <= ZERO_MEMSET_LIMIT) {
-            err = zero_small(op->vm, r, prot);
-        } else {
-            if (dirty)
-                err = host_mem_discard(addr, size);
-            if (!err && prot != HOST_PROT_NONE)
-                err = host_mem_protect(addr, size, prot);
-        }
+        err = setup_anon(op, r, prot, old);
     }
     if (err) {
         log_debug("vm", "setting up %#lx+%#zx: %d", (unsigned long)r.start, size, err);
@@ -661,13 +700,13 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
 }
 
 int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                   uint64_t offset, bool dirty)
+                   uint64_t offset, struct vm_old_pages old)
 {
     if (!op->defer_setup || op->nr_setups == ARRAY_SIZE(op->setups))
-        return setup_new_range(op, r, req, offset, dirty);
+        return setup_new_range(op, r, req, offset, old);
     op->setups[op->nr_setups].r = r;
     op->setups[op->nr_setups].offset = offset;
-    op->setups[op->nr_setups].dirty = dirty;
+    op->setups[op->nr_setups].old = old;
     op->nr_setups++;
     return 0;
 }
@@ -677,7 +716,7 @@ int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req)
     int ret = 0;
     for (unsigned i = 0; i < op->nr_setups && !ret; i++)
         ret = setup_new_range(op, op->setups[i].r, req, op->setups[i].offset,
-                              op->setups[i].dirty);
+                              op->setups[i].old);
     op->nr_setups = 0;
     op->defer_setup = false;
     return ret;
@@ -721,7 +760,10 @@ static void drop_all_in_chunk(struct vm_op *op, struct chunk_ref *ref)
         cm_dirty_take(&c->cm, chunk_range(c));
         ref->nr_vmas = 0;
     } else {
+        /* Nothing of a process that is gone stays accessible. */
+        op->unmap_how = UNMAP_STRICT;
         unmap_in_chunk(op, ref, chunk_range(c));
+        op->unmap_how = UNMAP_BY_POLICY;
     }
     if (c->kind == CHUNK_SINGLE) {
         c->flags &= ~CHUNK_HEAP;
