@@ -281,7 +281,8 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
     struct vm_area *v = cm_first_after(cm, r.start);
 
     while (v && v->range.start < r.end) {
-        struct vm_area *next = cm_next(v);
+        /* The usual munmap is one VMA: no successor walk for it. */
+        struct vm_area *next = v->range.end < r.end ? cm_next(v) : NULL;
         if (v->owner != vm) {           /* another process's, or shm */
             v = next;
             continue;
@@ -520,24 +521,29 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
     vma_init(&tmp, range, req->perms, flags, vm, NULL, offset);
     tmp.file = req->file;
     tmp.chunk = c;
-    struct vm_area *v = NULL;
-    struct vm_area *prev = range.start > c->cm.range.start ? cm_find(&c->cm, range.start - 1)
-                                                           : NULL;
-    if (prev && vma_can_merge(prev, &tmp)) {
+    struct vm_area *v, *prev, *next;
+    cm_neighbours(&c->cm, range.start, &prev, &next);
+    bool with_prev = prev && vma_can_merge(prev, &tmp);
+    bool with_next = next && vma_can_merge(&tmp, next);
+    if (with_prev && with_next) {
+        /* The new range fills the gap between two that match: one VMA. */
+        struct vm_range whole = { prev->range.start, next->range.end };
+        cm_remove(&c->cm, next);
+        vma_free(next);
+        ref->nr_vmas--;
+        cm_set_range(&c->cm, prev, whole);
+        v = prev;
+    } else if (with_prev) {
         cm_set_range(&c->cm, prev, (struct vm_range){ prev->range.start, range.end });
         v = prev;
+    } else if (with_next) {
+        cm_set_range(&c->cm, next, (struct vm_range){ range.start, next->range.end });
+        v = next;
     } else {
-        struct vm_area *next = cm_first_after(&c->cm, range.end);
-        if (next && vma_can_merge(&tmp, next)) {
-            cm_set_range(&c->cm, next, (struct vm_range){ range.start, next->range.end });
-            v = next;
-        }
-    }
-    if (!v) {
         v = op_take_blank(op);
         vma_init(v, range, req->perms, flags, vm, req->file, offset);
         v->chunk = c;
-        cm_insert(&c->cm, v);
+        cm_insert_between(&c->cm, v, prev, next);
         ref->nr_vmas++;
     }
     if (vm->spare == ref)
@@ -545,9 +551,6 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
     if (c->spare_of)
         c->spare_of = NULL;     /* in use again (chunk lock held) */
     *old = cm_take(&c->cm, range);
-    unsigned freed;
-    v = cm_merge_around(&c->cm, v, &freed);
-    ref->nr_vmas -= freed;
     return v;
 }
 

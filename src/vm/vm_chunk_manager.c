@@ -96,6 +96,41 @@ void cm_insert(struct vm_chunk_manager *cm, struct vm_area *v)
     cm->vma_bytes += vma_size(v);
 }
 
+void cm_neighbours(const struct vm_chunk_manager *cm, uintptr_t addr, struct vm_area **prev,
+                   struct vm_area **next)
+{
+    struct rb_node *n = cm->vmas.root;
+    *prev = *next = NULL;
+    while (n) {
+        struct vm_area *v = VMA(n);
+        if (v->range.start < addr) {
+            *prev = v;
+            n = n->right;
+        } else {
+            *next = v;
+            n = n->left;
+        }
+    }
+}
+
+void cm_insert_between(struct vm_chunk_manager *cm, struct vm_area *v, struct vm_area *prev,
+                       struct vm_area *next)
+{
+    /* In order, v goes right after prev: as prev's right child if it has
+     * none, else as the left child of prev's successor `next` (the
+     * leftmost node of prev's right subtree has no left child). */
+    if (prev && !prev->rb.right) {
+        rb_insert(&cm->vmas, &v->rb, &prev->rb, &prev->rb.right);
+    } else if (next && !next->rb.left) {
+        rb_insert(&cm->vmas, &v->rb, &next->rb, &next->rb.left);
+    } else {
+        cm_insert(cm, v);
+        return;
+    }
+    cm->nr_vmas++;
+    cm->vma_bytes += vma_size(v);
+}
+
 void cm_remove(struct vm_chunk_manager *cm, struct vm_area *v)
 {
     rb_erase(&cm->vmas, &v->rb);

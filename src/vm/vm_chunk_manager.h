@@ -63,6 +63,15 @@ struct vm_area *cm_first(const struct vm_chunk_manager *cm);
 
 /* Insert a VMA that overlaps none (the caller checked). */
 void cm_insert(struct vm_chunk_manager *cm, struct vm_area *v);
+/* The VMAs right before and right after addr (addr in no VMA): *prev is
+ * the last one starting below addr, *next the first one starting at or
+ * above it (NULL if none). One descent. */
+void cm_neighbours(const struct vm_chunk_manager *cm, uintptr_t addr, struct vm_area **prev,
+                   struct vm_area **next);
+/* cm_insert for a VMA whose neighbours (cm_neighbours) are known: no
+ * descent. */
+void cm_insert_between(struct vm_chunk_manager *cm, struct vm_area *v, struct vm_area *prev,
+                       struct vm_area *next);
 void cm_remove(struct vm_chunk_manager *cm, struct vm_area *v);
 /* Change a VMA's range in place; it must not overlap its neighbours. */
 void cm_set_range(struct vm_chunk_manager *cm, struct vm_area *v, struct vm_range r);
