@@ -172,6 +172,42 @@ static void test_dirty_bitmap(void **state)
     host_mem_unreserve(p, 200 * PG);
 }
 
+/* Insertion next to known neighbours keeps the tree ordered and
+ * balanced, in any insertion order; neighbours match a linear scan. */
+static void test_insert_between(void **state)
+{
+    struct vm_chunk_manager cm;
+    assert_int_equal(cm_init(&cm, (struct vm_range){ base, base + 64 * PG }, false), 0);
+    unsigned seed = 12345;
+    bool used[64] = { false };
+    for (int n = 0; n < 40; n++) {
+        int pg;
+        do {
+            seed = seed * 1103515245 + 12345;
+            pg = (int)((seed >> 16) % 64);
+        } while (used[pg]);
+        uintptr_t a = base + (uintptr_t)pg * PG;
+        struct vm_area *prev, *next, *want_prev = NULL, *want_next = NULL;
+        cm_neighbours(&cm, a, &prev, &next);
+        for (struct vm_area *v = cm_first(&cm); v; v = cm_next(v)) {
+            if (v->range.start < a)
+                want_prev = v;
+            else if (!want_next)
+                want_next = v;
+        }
+        assert_ptr_equal(prev, want_prev);
+        assert_ptr_equal(next, want_next);
+        /* Every other page gets a different perms: no two VMAs merge. */
+        struct vm_area *v = vma_new((struct vm_range){ a, a + PG }, 1 + (uint32_t)(pg % 2), 0,
+                                    OWNER, NULL, 0);
+        cm_insert_between(&cm, v, prev, next);
+        used[pg] = true;
+        assert_int_equal(cm_check(&cm), 0);
+        assert_int_equal(cm.nr_vmas, (size_t)n + 1);
+    }
+    cm_destroy(&cm);
+}
+
 /* Lazily freed pages: recorded protections, what a new mapping is told
  * (uniform or mixed), the flush making them PROT_NONE and zero. */
 static void test_lazy_prot(void **state)
@@ -274,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_find_and_walk),
         cmocka_unit_test(test_check_catches_breakage),
         cmocka_unit_test(test_dirty_bitmap),
+        cmocka_unit_test(test_insert_between),
         cmocka_unit_test(test_lazy_prot),
         cmocka_unit_test(test_single_chunk_manager),
     };
