@@ -41,6 +41,7 @@ void op_init(struct vm_op *op, struct process_vm *vm, bool have_global)
     op->vm = vm;
     op->usv = vm->usv;
     op->have_global = have_global;
+    op->unmap_how = UNMAP_BY_POLICY;
     op->blank = op->inline_blank;
     op->nr_blank = 0;
     op->cap_blank = ARRAY_SIZE(op->inline_blank);
@@ -246,21 +247,27 @@ int vma_host_prot(const struct vm_area *v)
 }
 
 /* The pages of piece p (all of VMA v) leave the guest. */
-static void release_piece(struct user_space_vm *usv, struct chunk *c, struct vm_area *v)
+static void release_piece(struct vm_op *op, struct chunk *c, struct vm_area *v)
 {
+    struct user_space_vm *usv = op->usv;
     struct vm_range p = v->range;
     void *addr = (void *)p.start;
     size_t size = vm_range_size(p);
-    int err;
+    int err = 0;
     if (c->kind == CHUNK_SINGLE || (v->flags & VMA_HOSTMAP) || size >= usv->release_min) {
         /* Back to the host now: anonymous, PROT_NONE, zero on next use. */
         err = host_mem_release(addr, size);
     } else {
-        /* Inaccessible now; the old data is zeroed before reuse or
-         * returned to the host with the chunk's next dirty flush. */
-        err = vma_host_prot(v) != HOST_PROT_NONE ? host_mem_protect(addr, size, HOST_PROT_NONE)
-                                                 : 0;
-        cm_dirty_mark(&c->cm, p);
+        /* The old data is zeroed before reuse or returned to the host with
+         * the chunk's next dirty flush. Strict: inaccessible now. Lazy: no
+         * host call; the pages keep their protection (recorded) until then. */
+        int prot = vma_host_prot(v);
+        bool lazy = usv->unmap_protect == VM_UNMAP_PROTECT_LAZY && op->unmap_how == UNMAP_BY_POLICY;
+        if (prot == HOST_PROT_NONE || !lazy || cm_dirty_mark_lazy(&c->cm, p, prot) != 0) {
+            if (prot != HOST_PROT_NONE)
+                err = host_mem_protect(addr, size, HOST_PROT_NONE);
+            cm_dirty_mark(&c->cm, p);
+        }
     }
     if (err)
         log_error("vm", "releasing %#lx+%#zx: %d", (unsigned long)p.start, size, err);
@@ -274,7 +281,8 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
     struct vm_area *v = cm_first_after(cm, r.start);
 
     while (v && v->range.start < r.end) {
-        struct vm_area *next = cm_next(v);
+        /* The usual munmap is one VMA: no successor walk for it. */
+        struct vm_area *next = v->range.end < r.end ? cm_next(v) : NULL;
         if (v->owner != vm) {           /* another process's, or shm */
             v = next;
             continue;
@@ -291,7 +299,7 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
             ref->nr_vmas++;
             next = NULL;
         }
-        release_piece(op->usv, c, v);
+        release_piece(op, c, v);
         cm_remove(cm, v);
         ref->nr_vmas--;
         if (c->kind == CHUNK_MULTI) {
@@ -335,6 +343,14 @@ int unmap_range(struct vm_op *op, struct vm_range r)
         ref = next;
     }
     return 0;
+}
+
+void unmap_failed(struct vm_op *op, struct vm_range r)
+{
+    enum unmap_how how = op->unmap_how;
+    op->unmap_how = UNMAP_STRICT;
+    unmap_range(op, r);
+    op->unmap_how = how;
 }
 
 /* ---- giving address space back (global lock) ---- */
@@ -489,200 +505,6 @@ int walk_vmas(struct process_vm *vm, struct vm_range r,
     return 0;
 }
 
-/* ---- new VMAs ---- */
-
-struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct chunk *c,
-                               struct vm_range range, const struct vm_mmap_req *req,
-                               uint64_t offset, bool *dirty)
-{
-    struct process_vm *vm = op->vm;
-    uint32_t flags = req->vma_flags;
-    if (req->file && req->host_fd >= 0)
-        flags |= VMA_HOSTMAP;
-    /* The new range as a VMA on the stack: if a neighbour can simply grow
-     * over it (the common case for consecutive maps), no VMA is made. */
-    struct vm_area tmp;
-    vma_init(&tmp, range, req->perms, flags, vm, NULL, offset);
-    tmp.file = req->file;
-    tmp.chunk = c;
-    struct vm_area *v = NULL;
-    struct vm_area *prev = range.start > c->cm.range.start ? cm_find(&c->cm, range.start - 1)
-                                                           : NULL;
-    if (prev && vma_can_merge(prev, &tmp)) {
-        cm_set_range(&c->cm, prev, (struct vm_range){ prev->range.start, range.end });
-        v = prev;
-    } else {
-        struct vm_area *next = cm_first_after(&c->cm, range.end);
-        if (next && vma_can_merge(&tmp, next)) {
-            cm_set_range(&c->cm, next, (struct vm_range){ range.start, next->range.end });
-            v = next;
-        }
-    }
-    if (!v) {
-        v = op_take_blank(op);
-        vma_init(v, range, req->perms, flags, vm, req->file, offset);
-        v->chunk = c;
-        cm_insert(&c->cm, v);
-        ref->nr_vmas++;
-    }
-    if (vm->spare == ref)
-        vm->spare = NULL;
-    if (c->spare_of)
-        c->spare_of = NULL;     /* in use again (chunk lock held) */
-    *dirty = cm_dirty_take(&c->cm, range);
-    unsigned freed;
-    v = cm_merge_around(&c->cm, v, &freed);
-    ref->nr_vmas -= freed;
-    return v;
-}
-
-static int copy_in_file(struct vm_file *f, struct vm_range r, uint64_t offset)
-{
-    char *p = (char *)r.start;
-    size_t left = vm_range_size(r);
-    while (left) {
-        ssize_t n = f->ops->read_at(f, p, left, offset);
-        if (n < 0)
-            return (int)n;
-        if (n == 0)
-            break;          /* EOF: the rest stays zero */
-        p += n;
-        offset += (uint64_t)n;
-        left -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Zeroing a small writable range that may hold old data. Pages still
- * resident (touched before) are best cleared with memset: that keeps them
- * and saves the guest a page fault. Pages not resident are best handed back
- * (discard): memset would fault them in first. Both are always correct
- * ("not resident" is never taken to mean "zero": it may be swapped out);
- * only the cost differs. Asking the host (mincore) costs a call too, so a
- * process samples residency now and then and otherwise follows what it saw
- * last (its memory is usually all touched, or all not). */
-#define ZERO_MEMSET_LIMIT (64UL * PAGE_SIZE)
-#define ZERO_SAMPLE_EVERY 16
-
-/* Sample: per page, memset (resident) or discard (not). Returns 0 or -errno;
- * *resident gets how many pages were resident. */
-static int zero_by_residency(struct vm_range r, size_t *resident_pages)
-{
-    unsigned char vec[ZERO_MEMSET_LIMIT / PAGE_SIZE];
-    size_t pages = vm_range_size(r) >> PAGE_SHIFT;
-    *resident_pages = 0;
-    if (host_mem_residency((void *)r.start, vm_range_size(r), vec))
-        return host_mem_discard((void *)r.start, vm_range_size(r));
-    for (size_t i = 0; i < pages;) {
-        size_t j = i;
-        int resident = vec[i] & 1;
-        while (j < pages && (vec[j] & 1) == resident)
-            j++;
-        void *a = (void *)(r.start + (i << PAGE_SHIFT));
-        size_t n = (j - i) << PAGE_SHIFT;
-        if (resident) {
-            memset(a, 0, n);
-            *resident_pages += j - i;
-        } else {
-            int err = host_mem_discard(a, n);
-            if (err)
-                return err;
-        }
-        i = j;
-    }
-    return 0;
-}
-
-/* Zero r (dirty, small, about to be writable). `protect` makes it
- * accessible with its final protection. Process lock held. */
-static int zero_small(struct process_vm *vm, struct vm_range r, int prot)
-{
-    void *addr = (void *)r.start;
-    size_t size = vm_range_size(r);
-    int err;
-    if (vm->zero_sample_in == 0) {
-        vm->zero_sample_in = ZERO_SAMPLE_EVERY;
-        err = host_mem_protect(addr, size, prot);
-        size_t resident = 0;
-        if (!err)
-            err = zero_by_residency(r, &resident);
-        vm->zero_by_memset = 2 * resident >= (size >> PAGE_SHIFT);
-        return err;
-    }
-    vm->zero_sample_in--;
-    if (!vm->zero_by_memset) {
-        err = host_mem_discard(addr, size);
-        return err ? err : host_mem_protect(addr, size, prot);
-    }
-    err = host_mem_protect(addr, size, prot);
-    if (!err)
-        memset(addr, 0, size);
-    return err;
-}
-
-int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                    uint64_t offset, bool dirty)
-{
-    void *addr = (void *)r.start;
-    size_t size = vm_range_size(r);
-    int prot = vm_perms_to_host(req->perms);
-    int err = 0;
-
-    if (req->file && req->host_fd >= 0) {
-        err = host_mem_map_file(addr, size, prot, !!(req->vma_flags & VMA_SHARED),
-                                req->host_fd, (off_t)offset);
-    } else if (req->file) {
-        if (dirty)
-            err = host_mem_discard(addr, size);
-        if (!err)
-            err = host_mem_protect(addr, size, HOST_PROT_READ | HOST_PROT_WRITE);
-        if (!err)
-            err = copy_in_file(req->file, r, offset);
-        if (!err && prot != (HOST_PROT_READ | HOST_PROT_WRITE))
-            err = host_mem_protect(addr, size, prot);
-    } else {
-        if (dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
-            size <= ZERO_MEMSET_LIMIT) {
-            err = zero_small(op->vm, r, prot);
-        } else {
-            if (dirty)
-                err = host_mem_discard(addr, size);
-            if (!err && prot != HOST_PROT_NONE)
-                err = host_mem_protect(addr, size, prot);
-        }
-    }
-    if (err) {
-        log_debug("vm", "setting up %#lx+%#zx: %d", (unsigned long)r.start, size, err);
-        return err == -EINVAL ? -ENOMEM : err;
-    }
-    if (req->populate && prot != HOST_PROT_NONE)
-        host_mem_populate(addr, size, prot & HOST_PROT_WRITE);  /* best effort, as Linux */
-    return 0;
-}
-
-int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                   uint64_t offset, bool dirty)
-{
-    if (!op->defer_setup || op->nr_setups == ARRAY_SIZE(op->setups))
-        return setup_new_range(op, r, req, offset, dirty);
-    op->setups[op->nr_setups].r = r;
-    op->setups[op->nr_setups].offset = offset;
-    op->setups[op->nr_setups].dirty = dirty;
-    op->nr_setups++;
-    return 0;
-}
-
-int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req)
-{
-    int ret = 0;
-    for (unsigned i = 0; i < op->nr_setups && !ret; i++)
-        ret = setup_new_range(op, op->setups[i].r, req, op->setups[i].offset,
-                              op->setups[i].dirty);
-    op->nr_setups = 0;
-    op->defer_setup = false;
-    return ret;
-}
-
 /* ---- create / destroy ---- */
 
 int process_vm_create(struct user_space_vm *usv, pid_t pid, struct process_vm **out)
@@ -721,7 +543,10 @@ static void drop_all_in_chunk(struct vm_op *op, struct chunk_ref *ref)
         cm_dirty_take(&c->cm, chunk_range(c));
         ref->nr_vmas = 0;
     } else {
+        /* Nothing of a process that is gone stays accessible. */
+        op->unmap_how = UNMAP_STRICT;
         unmap_in_chunk(op, ref, chunk_range(c));
+        op->unmap_how = UNMAP_BY_POLICY;
     }
     if (c->kind == CHUNK_SINGLE) {
         c->flags &= ~CHUNK_HEAP;

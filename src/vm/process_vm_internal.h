@@ -43,12 +43,21 @@ struct process_vm {
     unsigned zero_sample_in;
 };
 
+/* How unmapping treats the host protection of a small piece in a multi
+ * chunk (release_piece). */
+enum unmap_how {
+    UNMAP_BY_POLICY,    /* the pool's policy (usv->unmap_protect) */
+    UNMAP_STRICT,       /* PROT_NONE now: process exit, and undoing a failed
+                           setup (the host protection is not known then) */
+};
+
 /* One call's state: preallocated VMAs, whether it holds the global lock,
  * and the multi chunks it took the job of freeing (free_pending). */
 struct vm_op {
     struct process_vm *vm;
     struct user_space_vm *usv;
     bool have_global;
+    enum unmap_how unmap_how;
     struct vm_area **blank;         /* reserved blank VMAs */
     unsigned nr_blank, cap_blank;
     struct vm_area *inline_blank[6];
@@ -60,7 +69,7 @@ struct vm_op {
     struct {
         struct vm_range r;
         uint64_t offset;
-        bool dirty;
+        struct vm_old_pages old;
     } setups[8];
 };
 
@@ -104,20 +113,25 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r);
  * VMAs are detached if fully covered and op->have_global. Reserves the
  * blanks it needs: 0, or -ENOMEM with nothing changed. */
 int unmap_range(struct vm_op *op, struct vm_range r);
+/* Undo a new mapping whose setup failed or was never run: unmap_range
+ * with UNMAP_STRICT (its host protection is unknown). */
+void unmap_failed(struct vm_op *op, struct vm_range r);
 
 /* Insert a new VMA for `range` into chunk c (locked, range free there),
- * merging with neighbours; *dirty tells whether old data may be there. */
+ * merging with neighbours; *old tells whether old data may be there and
+ * what host protection the pages have now. */
 struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct chunk *c,
                                struct vm_range range, const struct vm_mmap_req *req,
-                               uint64_t offset, bool *dirty);
+                               uint64_t offset, struct vm_old_pages *old);
 /* Make a freshly inserted range what the guest asked for (zero, protect,
- * map or read the file, populate). On failure the caller unmaps it. */
+ * map or read the file, populate). On failure the caller unmaps it
+ * (unmap_failed). */
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                    uint64_t offset, bool dirty);
+                    uint64_t offset, struct vm_old_pages old);
 
 /* setup_new_range now, or later if op->defer_setup (and room). */
 int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
-                   uint64_t offset, bool dirty);
+                   uint64_t offset, struct vm_old_pages old);
 /* Run the deferred setups (process lock held); the first error. */
 int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req);
 

@@ -74,11 +74,11 @@ uintptr_t process_vm_brk(struct process_vm *vm, uintptr_t addr)
             chunk_unlock(c);
             goto out;
         }
-        bool dirty;
-        insert_new_vma(&op, ref, c, r, &req, 0, &dirty);
+        struct vm_old_pages old;
+        insert_new_vma(&op, ref, c, r, &req, 0, &old);
         chunk_unlock(c);
-        if (setup_new_range(&op, r, &req, 0, dirty)) {
-            unmap_range(&op, r);
+        if (setup_new_range(&op, r, &req, 0, old)) {
+            unmap_failed(&op, r);
             goto out;
         }
     } else if (new_end < old_end) {

@@ -23,12 +23,12 @@ static long finish_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct chun
                             uintptr_t start, const struct vm_mmap_req *req)
 {
     struct vm_range r = vm_range_make(start, req->size);
-    bool dirty;
-    insert_new_vma(op, ref, c, r, req, req->offset, &dirty);
+    struct vm_old_pages old;
+    insert_new_vma(op, ref, c, r, req, req->offset, &old);
     chunk_unlock(c);
-    int err = setup_or_defer(op, r, req, req->offset, dirty);
+    int err = setup_or_defer(op, r, req, req->offset, old);
     if (err) {
-        unmap_range(op, r);
+        unmap_failed(op, r);
         return err;
     }
     return (long)start;
@@ -125,7 +125,7 @@ struct seg {
     struct chunk *c;            /* NULL: free pool space */
     struct vm_range r;
     struct chunk_ref *ref;      /* this process's reference to c, if any */
-    bool dirty;                 /* old data may be there (zero it) */
+    struct vm_old_pages old;    /* old data and host protection there */
 };
 
 struct seg_list {
@@ -235,7 +235,7 @@ static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_ra
             ret = -ENOMEM;      /* only if the fsm could not get a node */
             break;
         }
-        insert_new_vma(op, s->ref, s->c, s->r, req, off, &s->dirty);
+        insert_new_vma(op, s->ref, s->c, s->r, req, off, &s->old);
     }
     unsigned placed = ret ? 0 : l.n;
     for (unsigned i = 0; i < l.n; i++)
@@ -243,10 +243,10 @@ static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_ra
             chunk_unlock(l.v[i].c);
     for (unsigned i = 0; i < placed && !ret; i++)
         ret = setup_or_defer(op, l.v[i].r, req, req->offset + (l.v[i].r.start - r.start),
-                             l.v[i].dirty);
+                             l.v[i].old);
     if (ret) {
         op->nr_setups = 0;      /* only this call's segments were deferred */
-        unmap_range(op, r);
+        unmap_failed(op, r);
     }
     for (unsigned i = 0; i < l.n; i++)
         if (l.v[i].ref && l.v[i].c && l.v[i].c->kind == CHUNK_MULTI)
@@ -438,7 +438,7 @@ long process_vm_mmap(struct process_vm *vm, uintptr_t addr, size_t len, int prot
     ret = map_locked(&op, &req);
     if (ret >= 0 && req.low_2g && (uintptr_t)ret + req.size > LOW_2G) {
         op.nr_setups = 0;
-        unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
+        unmap_failed(&op, vm_range_make((uintptr_t)ret, req.size));
         ret = -ENOMEM;
     }
     if (ret >= 0 && op.nr_setups) {
@@ -448,7 +448,7 @@ long process_vm_mmap(struct process_vm *vm, uintptr_t addr, size_t len, int prot
         op.have_global = false;
         int err = setup_deferred(&op, &req);
         if (err) {
-            unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
+            unmap_failed(&op, vm_range_make((uintptr_t)ret, req.size));
             ret = err;
         }
     }

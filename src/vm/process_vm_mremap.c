@@ -100,7 +100,7 @@ static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_e
     struct vm_mmap_req req = req_like(l, ext.start, vm_range_size(ext));
     if ((l->flags & VMA_HOSTMAP) && req.host_fd < 0)
         return -ENOMEM;
-    bool dirty = false;
+    struct vm_old_pages old = { false, HOST_PROT_NONE };
 
     chunk_lock(c);
     if (c->kind == CHUNK_MULTI) {
@@ -109,7 +109,7 @@ static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_e
             chunk_unlock(c);
             return -ENOMEM;
         }
-        dirty = cm_dirty_take(&c->cm, ext);
+        old = cm_take(&c->cm, ext);
     } else if ((c->flags & (CHUNK_HEAP | CHUNK_SHM)) || chunk_range(c).end != v->range.end ||
                vmm_grow_single(&op->usv->mgr, c, new_end)) {
         chunk_unlock(c);
@@ -120,9 +120,9 @@ static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_e
     cm_merge_around(&c->cm, v, &freed);
     ref->nr_vmas -= freed;
     chunk_unlock(c);
-    int err = setup_new_range(op, ext, &req, req.offset, dirty);
+    int err = setup_new_range(op, ext, &req, req.offset, old);
     if (err) {
-        unmap_range(op, ext);
+        unmap_failed(op, ext);
         return err;
     }
     return 0;
@@ -191,7 +191,7 @@ static long move_mapping(struct vm_op *op, const struct lvma *l, uintptr_t old,
         err = copy_pages(old, to, n, l->perms);     /* keep the private changes */
     }
     if (err) {
-        unmap_range(op, vm_range_make(to, new_size));
+        unmap_failed(op, vm_range_make(to, new_size));
         return err;
     }
     if (!dont_unmap && old_size)

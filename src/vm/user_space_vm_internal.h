@@ -17,6 +17,7 @@ struct user_space_vm {
     size_t release_min;             /* unmaps this big go back to the host at once */
     size_t zero_memset_max;         /* dirty ranges up to this, mapped writable,
                                        are zeroed with memset (0: never) */
+    enum vm_unmap_protect unmap_protect;    /* STRICT or LAZY */
     struct shm_manager *shm;        /* under the global lock */
 };
 

@@ -39,8 +39,11 @@ void cm_destroy(struct vm_chunk_manager *cm)
     if (cm->multi) {
         fsm_destroy(&cm->fsm);
         free(cm->dirty);
+        free(cm->lazy_prot);
     }
     cm->dirty = NULL;
+    cm->lazy_prot = NULL;
+    cm->lazy_bytes = 0;
     cm->nr_vmas = cm->vma_bytes = 0;
 }
 
@@ -89,6 +92,41 @@ void cm_insert(struct vm_chunk_manager *cm, struct vm_area *v)
         link = v->range.start < VMA(parent)->range.start ? &parent->left : &parent->right;
     }
     rb_insert(&cm->vmas, &v->rb, parent, link);
+    cm->nr_vmas++;
+    cm->vma_bytes += vma_size(v);
+}
+
+void cm_neighbours(const struct vm_chunk_manager *cm, uintptr_t addr, struct vm_area **prev,
+                   struct vm_area **next)
+{
+    struct rb_node *n = cm->vmas.root;
+    *prev = *next = NULL;
+    while (n) {
+        struct vm_area *v = VMA(n);
+        if (v->range.start < addr) {
+            *prev = v;
+            n = n->right;
+        } else {
+            *next = v;
+            n = n->left;
+        }
+    }
+}
+
+void cm_insert_between(struct vm_chunk_manager *cm, struct vm_area *v, struct vm_area *prev,
+                       struct vm_area *next)
+{
+    /* In order, v goes right after prev: as prev's right child if it has
+     * none, else as the left child of prev's successor `next` (the
+     * leftmost node of prev's right subtree has no left child). */
+    if (prev && !prev->rb.right) {
+        rb_insert(&cm->vmas, &v->rb, &prev->rb, &prev->rb.right);
+    } else if (next && !next->rb.left) {
+        rb_insert(&cm->vmas, &v->rb, &next->rb, &next->rb.left);
+    } else {
+        cm_insert(cm, v);
+        return;
+    }
     cm->nr_vmas++;
     cm->vma_bytes += vma_size(v);
 }
@@ -187,11 +225,57 @@ void cm_dirty_mark(struct vm_chunk_manager *cm, struct vm_range r)
 
 bool cm_dirty_take(struct vm_chunk_manager *cm, struct vm_range r)
 {
+    return cm_take(cm, r).dirty;
+}
+
+int cm_dirty_mark_lazy(struct vm_chunk_manager *cm, struct vm_range r, int host_prot)
+{
+    if (!cm->multi || vm_range_empty(r))
+        return 0;
+    if (host_prot != 0) {
+        size_t pages = vm_range_size(cm->range) >> PAGE_SHIFT;
+        if (!cm->lazy_prot && !(cm->lazy_prot = calloc(pages, 1)))
+            return -ENOMEM;
+        /* r was mapped: none of its pages is dirty or recorded yet. */
+        memset(cm->lazy_prot + page_index(cm, r.start), host_prot, vm_range_size(r) >> PAGE_SHIFT);
+        cm->lazy_bytes += vm_range_size(r);
+    }
+    cm_dirty_mark(cm, r);
+    return 0;
+}
+
+struct vm_old_pages cm_take(struct vm_chunk_manager *cm, struct vm_range r)
+{
+    struct vm_old_pages old = { false, 0 };
     if (!cm->multi || cm->dirty_bytes == 0 || vm_range_empty(r))
-        return false;
-    size_t n = bits_update(cm->dirty, page_index(cm, r.start), page_index(cm, r.end), 0);
+        return old;
+    size_t lo = page_index(cm, r.start), hi = page_index(cm, r.end);
+    size_t n = bits_update(cm->dirty, lo, hi, 0);
     cm->dirty_bytes -= n << PAGE_SHIFT;
-    return n != 0;
+    old.dirty = n != 0;
+    if (n == 0 || cm->lazy_bytes == 0)
+        return old;
+    /* Recorded protections are non-zero only on (formerly) dirty pages. */
+    uint8_t *lp = cm->lazy_prot;
+    uint8_t first = lp[lo];
+    size_t recorded = 0;
+    for (size_t i = lo; i < hi; i++) {
+        if (lp[i] != first)
+            old.host_prot = -1;
+        recorded += lp[i] != 0;
+    }
+    if (old.host_prot == 0)
+        old.host_prot = first;
+    if (recorded) {
+        memset(lp + lo, 0, hi - lo);
+        cm->lazy_bytes -= recorded << PAGE_SHIFT;
+    }
+    return old;
+}
+
+int cm_free_page_prot(const struct vm_chunk_manager *cm, uintptr_t addr)
+{
+    return cm->multi && cm->lazy_prot ? cm->lazy_prot[page_index(cm, addr)] : 0;
 }
 
 /* First bit in [lo, hi) equal to `val`, or hi. */
@@ -228,13 +312,25 @@ void cm_dirty_for_each_run(const struct vm_chunk_manager *cm, struct vm_range r,
 }
 
 struct flush_state {
+    const struct vm_chunk_manager *cm;
     int err;
 };
 
+/* Lazily freed pages that kept a protection are released (one call: gone
+ * and PROT_NONE, cheaper than discard + protect); the others only need
+ * their contents discarded. */
 static void flush_run(struct vm_range run, void *arg)
 {
     struct flush_state *st = arg;
-    int err = host_mem_discard((void *)run.start, vm_range_size(run));
+    const struct vm_chunk_manager *cm = st->cm;
+    bool protected = false;
+    if (cm->lazy_bytes) {
+        size_t lo = page_index(cm, run.start), hi = page_index(cm, run.end);
+        for (size_t i = lo; i < hi && !protected; i++)
+            protected = cm->lazy_prot[i] != 0;
+    }
+    int err = protected ? host_mem_release((void *)run.start, vm_range_size(run))
+                        : host_mem_discard((void *)run.start, vm_range_size(run));
     if (err && !st->err)
         st->err = err;
 }
@@ -243,7 +339,7 @@ int cm_dirty_flush(struct vm_chunk_manager *cm)
 {
     if (!cm->multi || cm->dirty_bytes == 0)
         return 0;
-    struct flush_state st = { 0 };
+    struct flush_state st = { cm, 0 };
     cm_dirty_for_each_run(cm, cm->range, flush_run, &st);
     if (st.err) {
         log_error("vm", "discarding dirty pages of chunk %#lx: %d",
@@ -253,6 +349,9 @@ int cm_dirty_flush(struct vm_chunk_manager *cm)
     size_t pages = vm_range_size(cm->range) >> PAGE_SHIFT;
     memset(cm->dirty, 0, (pages + 63) / 64 * sizeof(uint64_t));
     cm->dirty_bytes = 0;
+    if (cm->lazy_prot)
+        memset(cm->lazy_prot, 0, pages);
+    cm->lazy_bytes = 0;
     return 0;
 }
 
@@ -306,6 +405,17 @@ int cm_check(const struct vm_chunk_manager *cm)
         for (size_t w = 0; w < (pages + 63) / 64; w++)
             dirty += (size_t)__builtin_popcountll(cm->dirty[w]);
         CHECK(dirty << PAGE_SHIFT == cm->dirty_bytes, "dirty count", cs);
+        /* A recorded protection only on a dirty page: clean free pages are
+         * PROT_NONE. */
+        size_t recorded = 0;
+        for (size_t i = 0; cm->lazy_prot && i < pages; i++) {
+            if (!cm->lazy_prot[i])
+                continue;
+            CHECK(cm->dirty[i / 64] >> (i % 64) & 1, "page %#lx: protection recorded, not dirty",
+                  cs, (unsigned long)(cm->range.start + (i << PAGE_SHIFT)));
+            recorded++;
+        }
+        CHECK(recorded << PAGE_SHIFT == cm->lazy_bytes, "lazy count", cs);
     }
     return 0;
 }

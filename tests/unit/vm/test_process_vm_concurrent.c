@@ -165,5 +165,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return vt_run_both(tests, NULL, NULL);
 }

@@ -216,5 +216,5 @@ int main(void)
         cmocka_unit_test(test_access_vs_native),
         cmocka_unit_test(test_maps_show_files),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return vt_run_both(tests, setup, teardown);
 }

@@ -225,7 +225,8 @@ static void test_mremap_moves(void **state)
     assert_true(m > 0 && m != a);
     assert_int_equal(*(unsigned char *)(m + 2 * (long)PG - 1), 0x42);
     assert_true(vt_all_zero((uintptr_t)m + 2 * PG, 6 * PG));
-    assert_true(vt_read_faults((uintptr_t)a));
+    if (vt_strict())
+        assert_true(vt_read_faults((uintptr_t)a));
     /* DONTUNMAP: the old range stays mapped and reads zeros. */
     memset((void *)m, 0x17, PG);
     long d = process_vm_mremap(vm, (uintptr_t)m, 8 * PG, 8 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
@@ -276,5 +277,5 @@ int main(void)
         cmocka_unit_test(test_maps_format),
         cmocka_unit_test(test_mremap_moves),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return vt_run_both(tests, setup, teardown);
 }

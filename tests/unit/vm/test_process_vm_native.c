@@ -384,5 +384,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_native),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return vt_run_both(tests, NULL, NULL);
 }

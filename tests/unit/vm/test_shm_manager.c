@@ -215,5 +215,5 @@ int main(void)
         cmocka_unit_test(test_limits_and_reattach),
         cmocka_unit_test(test_pool_destroy_removes_segments),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return vt_run_both(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
 /* vm_chunk_manager: VMA tree (find, first_after, insert, remove, split,
- * merge), range walks against a model, the dirty bitmap, cm_check. */
+ * merge), range walks against a model, the dirty bitmap, the recorded
+ * protections of lazily freed pages, cm_check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "host/host_mem.h"
+#include "host/host_mem_query.h"
 #include "util/compiler.h"
 #include "vm/vm_chunk_manager.h"
 
@@ -170,6 +172,122 @@ static void test_dirty_bitmap(void **state)
     host_mem_unreserve(p, 200 * PG);
 }
 
+/* Insertion next to known neighbours keeps the tree ordered and
+ * balanced, in any insertion order; neighbours match a linear scan. */
+static void test_insert_between(void **state)
+{
+    struct vm_chunk_manager cm;
+    assert_int_equal(cm_init(&cm, (struct vm_range){ base, base + 64 * PG }, false), 0);
+    unsigned seed = 12345;
+    bool used[64] = { false };
+    for (int n = 0; n < 40; n++) {
+        int pg;
+        do {
+            seed = seed * 1103515245 + 12345;
+            pg = (int)((seed >> 16) % 64);
+        } while (used[pg]);
+        uintptr_t a = base + (uintptr_t)pg * PG;
+        struct vm_area *prev, *next, *want_prev = NULL, *want_next = NULL;
+        cm_neighbours(&cm, a, &prev, &next);
+        for (struct vm_area *v = cm_first(&cm); v; v = cm_next(v)) {
+            if (v->range.start < a)
+                want_prev = v;
+            else if (!want_next)
+                want_next = v;
+        }
+        assert_ptr_equal(prev, want_prev);
+        assert_ptr_equal(next, want_next);
+        /* Every other page gets a different perms: no two VMAs merge. */
+        struct vm_area *v = vma_new((struct vm_range){ a, a + PG }, 1 + (uint32_t)(pg % 2), 0,
+                                    OWNER, NULL, 0);
+        cm_insert_between(&cm, v, prev, next);
+        used[pg] = true;
+        assert_int_equal(cm_check(&cm), 0);
+        assert_int_equal(cm.nr_vmas, (size_t)n + 1);
+    }
+    cm_destroy(&cm);
+}
+
+/* Lazily freed pages: recorded protections, what a new mapping is told
+ * (uniform or mixed), the flush making them PROT_NONE and zero. */
+static void test_lazy_prot(void **state)
+{
+    struct vm_chunk_manager cm;
+    void *p;
+    assert_int_equal(host_mem_reserve(100 * PG, PG, &p), 0);
+    uintptr_t b = (uintptr_t)p;
+#define R(s, e) ((struct vm_range){ b + (uintptr_t)(s) * PG, b + (uintptr_t)(e) * PG })
+    assert_int_equal(cm_init(&cm, R(0, 100), true), 0);
+    assert_null(cm.lazy_prot);                          /* only when needed */
+    struct vm_old_pages old = cm_take(&cm, R(0, 10));
+    assert_false(old.dirty);
+    assert_int_equal(old.host_prot, HOST_PROT_NONE);
+    /* The host side as the manager would leave it. */
+    int rw = HOST_PROT_READ | HOST_PROT_WRITE;
+    assert_int_equal(host_mem_protect((void *)(b + 10 * PG), 10 * PG, rw), 0);
+    memset((void *)(b + 10 * PG), 0xab, 10 * PG);
+    assert_int_equal(host_mem_protect((void *)(b + 15 * PG), 5 * PG, HOST_PROT_READ), 0);
+    assert_int_equal(cm_dirty_mark_lazy(&cm, R(10, 15), rw), 0);
+    assert_int_equal(cm_dirty_mark_lazy(&cm, R(15, 20), HOST_PROT_READ), 0);
+    cm_dirty_mark(&cm, R(20, 22));                      /* strict: PROT_NONE */
+    assert_int_equal(cm_dirty_mark_lazy(&cm, R(22, 23), HOST_PROT_NONE), 0);
+    assert_int_equal(cm.dirty_bytes, 13 * PG);
+    assert_int_equal(cm.lazy_bytes, 10 * PG);
+    assert_int_equal(cm_free_page_prot(&cm, b + 12 * PG), rw);
+    assert_int_equal(cm_free_page_prot(&cm, b + 21 * PG), HOST_PROT_NONE);
+    assert_int_equal(cm_check(&cm), 0);
+    /* Uniform ranges say their protection; mixed ones -1. */
+    old = cm_take(&cm, R(11, 13));
+    assert_true(old.dirty);
+    assert_int_equal(old.host_prot, rw);
+    assert_int_equal(cm.lazy_bytes, 8 * PG);
+    old = cm_take(&cm, R(16, 17));
+    assert_int_equal(old.host_prot, HOST_PROT_READ);
+    old = cm_take(&cm, R(20, 21));
+    assert_true(old.dirty);
+    assert_int_equal(old.host_prot, HOST_PROT_NONE);
+    old = cm_take(&cm, R(14, 16));                      /* RW | R */
+    assert_int_equal(old.host_prot, -1);
+    old = cm_take(&cm, R(23, 30));                      /* clean: NONE, not dirty */
+    assert_false(old.dirty);
+    assert_int_equal(old.host_prot, HOST_PROT_NONE);
+    old = cm_take(&cm, R(21, 24));                      /* dirty NONE + clean NONE */
+    assert_true(old.dirty);
+    assert_int_equal(old.host_prot, HOST_PROT_NONE);
+    assert_int_equal(cm.lazy_bytes, 5 * PG);            /* 10, 13, 17, 18, 19 */
+    assert_int_equal(cm.dirty_bytes, 5 * PG);
+    assert_int_equal(cm_check(&cm), 0);
+    /* A recorded protection on a clean page is caught. */
+    cm.lazy_prot[40] = (uint8_t)rw;
+    cm.lazy_bytes += PG;
+    assert_int_equal(cm_check(&cm), -EUCLEAN);
+    cm.lazy_prot[40] = 0;
+    cm.lazy_bytes -= PG;
+    cm.lazy_bytes += PG;                                /* and a wrong count */
+    assert_int_equal(cm_check(&cm), -EUCLEAN);
+    cm.lazy_bytes -= PG;
+    /* The flush: every dirty page back to the host, PROT_NONE, zero. */
+    uint8_t hp[100];
+    assert_int_equal(host_mem_query_prot(b, b + 100 * PG, hp), 0);
+    assert_int_equal(hp[10], rw);
+    assert_int_equal(hp[17], HOST_PROT_READ);
+    assert_int_equal(cm_dirty_flush(&cm), 0);
+    assert_int_equal(cm.dirty_bytes, 0);
+    assert_int_equal(cm.lazy_bytes, 0);
+    assert_int_equal(cm_free_page_prot(&cm, b + 10 * PG), HOST_PROT_NONE);
+    assert_int_equal(host_mem_query_prot(b, b + 100 * PG, hp), 0);
+    for (int i = 0; i < 100; i++)
+        if (i < 11 || i == 13 || i > 16)
+            assert_int_equal(hp[i], HOST_PROT_NONE);
+    assert_int_equal(host_mem_protect((void *)(b + 17 * PG), PG, HOST_PROT_READ), 0);
+    for (size_t i = 0; i < PG; i += 64)
+        assert_int_equal(((unsigned char *)(b + 17 * PG))[i], 0);
+    assert_int_equal(cm_check(&cm), 0);
+#undef R
+    cm_destroy(&cm);
+    host_mem_unreserve(p, 100 * PG);
+}
+
 static void test_single_chunk_manager(void **state)
 {
     struct vm_chunk_manager cm;
@@ -192,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_find_and_walk),
         cmocka_unit_test(test_check_catches_breakage),
         cmocka_unit_test(test_dirty_bitmap),
+        cmocka_unit_test(test_insert_between),
+        cmocka_unit_test(test_lazy_prot),
         cmocka_unit_test(test_single_chunk_manager),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -120,23 +120,39 @@ static inline void vt_file_close(struct vt_file *f)
 
 static inline unsigned char vt_file_byte(size_t i) { return (unsigned char)((i * 7 + 3) & 0xff); }
 
-/* Pool helpers. */
+/* Pool helpers. vt_pool() uses vt_unmap_mode: tests whose results may
+ * depend on it run their group once per policy (vt_run_both). */
+static enum vm_unmap_protect vt_unmap_mode = VM_UNMAP_PROTECT_STRICT;
+
 static inline struct user_space_vm *vt_pool(size_t size, size_t chunk)
 {
     struct user_space_vm *usv = NULL;
-    struct user_space_vm_config cfg = { .user_space_size = size, .chunk_size = chunk };
+    struct user_space_vm_config cfg = { .user_space_size = size, .chunk_size = chunk,
+                                        .unmap_protect = vt_unmap_mode };
     if (user_space_vm_create(&cfg, &usv))
         abort();
     return usv;
 }
 
-/* The pool is whole again and consistent. */
+static inline int vt_strict(void) { return vt_unmap_mode == VM_UNMAP_PROTECT_STRICT; }
+
+/* Run a cmocka group with STRICT, then with LAZY unmap protection. */
+#define vt_run_both(tests, setup, teardown)                                          \
+    ({                                                                               \
+        vt_unmap_mode = VM_UNMAP_PROTECT_STRICT;                                     \
+        int vt_failed_ = cmocka_run_group_tests_name("strict", tests, setup, teardown); \
+        vt_unmap_mode = VM_UNMAP_PROTECT_LAZY;                                       \
+        vt_failed_ + cmocka_run_group_tests_name("lazy", tests, setup, teardown);    \
+    })
+
+/* The pool is whole again and consistent, and the host agrees: every page
+ * of it is PROT_NONE again. */
 static inline int vt_pool_is_clean(struct user_space_vm *usv)
 {
     struct user_space_vm_stats st;
     user_space_vm_get_stats(usv, &st);
     return user_space_vm_check(usv) == 0 && st.free_bytes == st.total_bytes &&
-           st.nr_chunks == 0 && st.nr_vmas == 0;
+           st.nr_chunks == 0 && st.nr_vmas == 0 && user_space_vm_check_host(usv) == 0;
 }
 
 #endif
