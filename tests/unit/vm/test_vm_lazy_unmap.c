@@ -23,27 +23,7 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define PA (MAP_PRIVATE | MAP_ANONYMOUS)
 
-static struct user_space_vm *usv;
-
-static int setup(void **state)
-{
-    usv = vt_pool(256 * MiB, 8 * MiB);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    assert_true(vt_pool_is_clean(usv));
-    user_space_vm_destroy(usv);
-    return 0;
-}
-
-static struct process_vm *new_vm(pid_t pid)
-{
-    struct process_vm *vm;
-    assert_int_equal(process_vm_create(usv, pid, &vm), 0);
-    return vm;
-}
+VT_POOL_FIXTURE()
 
 static long map(struct process_vm *vm, size_t len, int prot)
 {

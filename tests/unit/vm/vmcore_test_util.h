@@ -155,4 +155,29 @@ static inline int vt_pool_is_clean(struct user_space_vm *usv)
            st.nr_chunks == 0 && st.nr_vmas == 0 && user_space_vm_check_host(usv) == 0;
 }
 
+
+/* The fixture most vm tests share: a 256 MiB pool with 8 MiB chunks for
+ * each test group (setup/teardown), which must be clean (whole, invariants
+ * and host protections right) at the end; new_vm() makes a process. */
+#define VT_POOL_FIXTURE()                                                      \
+    static struct user_space_vm *usv;                                          \
+    static int setup(void **state)                                             \
+    {                                                                          \
+        usv = vt_pool(256 * MiB, 8 * MiB);                                     \
+        return 0;                                                              \
+    }                                                                          \
+    static int teardown(void **state)                                          \
+    {                                                                          \
+        assert_true(vt_pool_is_clean(usv));                                    \
+        user_space_vm_destroy(usv);                                            \
+        return 0;                                                              \
+    }                                                                          \
+    static struct process_vm *new_vm(pid_t pid)                                \
+    {                                                                          \
+        struct process_vm *vm;                                                 \
+        assert_int_equal(process_vm_create(usv, pid, &vm), 0);                 \
+        assert_int_equal(process_vm_pid(vm), pid);                             \
+        return vm;                                                             \
+    }
+
 #endif
