@@ -288,7 +288,7 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
         v = next;
     }
     if (c->kind == CHUNK_MULTI) {
-        if (cm->dirty_bytes > op->usv->dirty_max || (cm->nr_vmas == 0 && cm->dirty_bytes))
+        if (cm->dirty_bytes > op->usv->dirty_max)
             cm_dirty_flush(cm);
     } else if (cm->vma_bytes < vm_range_size(cm->range)) {
         add_to_trim_list(vm, c);
@@ -471,6 +471,37 @@ static int copy_in_file(struct vm_file *f, struct vm_range r, uint64_t offset)
     return 0;
 }
 
+/* Zero a small writable range that may hold old data: pages still resident
+ * (touched before) are cleared with memset, which keeps them and saves the
+ * guest a page fault; the others go back to the host (they may be swapped
+ * out, so "not resident" does not mean "zero"). */
+#define ZERO_MEMSET_LIMIT (64UL * PAGE_SIZE)
+
+static int zero_small(struct vm_range r)
+{
+    unsigned char vec[ZERO_MEMSET_LIMIT / PAGE_SIZE];
+    size_t pages = vm_range_size(r) >> PAGE_SHIFT;
+    if (host_mem_residency((void *)r.start, vm_range_size(r), vec))
+        return host_mem_discard((void *)r.start, vm_range_size(r));
+    for (size_t i = 0; i < pages;) {
+        size_t j = i;
+        int resident = vec[i] & 1;
+        while (j < pages && (vec[j] & 1) == resident)
+            j++;
+        void *a = (void *)(r.start + (i << PAGE_SHIFT));
+        size_t n = (j - i) << PAGE_SHIFT;
+        if (resident)
+            memset(a, 0, n);
+        else {
+            int err = host_mem_discard(a, n);
+            if (err)
+                return err;
+        }
+        i = j;
+    }
+    return 0;
+}
+
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
                     uint64_t offset, bool dirty)
 {
@@ -492,13 +523,14 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
         if (!err && prot != (HOST_PROT_READ | HOST_PROT_WRITE))
             err = host_mem_protect(addr, size, prot);
     } else {
-        bool by_memset = dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max;
+        bool by_memset = dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
+                         size <= ZERO_MEMSET_LIMIT;
         if (dirty && !by_memset)
             err = host_mem_discard(addr, size);
         if (!err && prot != HOST_PROT_NONE)
             err = host_mem_protect(addr, size, prot);
         if (!err && by_memset)
-            memset(addr, 0, size);
+            err = zero_small(r);
     }
     if (err) {
         log_debug("vm", "setting up %#lx+%#zx: %d", (unsigned long)r.start, size, err);

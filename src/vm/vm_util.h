@@ -15,7 +15,7 @@
 #define VM_POOL_ALIGN              (2UL << 20)
 #define VM_DEFAULT_DIRTY_MAX       (1UL << 20)
 #define VM_DEFAULT_RELEASE_MIN     (256UL << 10)
-#define VM_DEFAULT_ZERO_MEMSET_MAX 0UL
+#define VM_DEFAULT_ZERO_MEMSET_MAX (64UL << 10)
 /* x86-64 TASK_SIZE with 4-level page tables. */
 #define VM_TASK_SIZE               0x7ffffffff000UL
 
