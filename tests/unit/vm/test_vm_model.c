@@ -212,10 +212,11 @@ static void print_counters(enum mode mode, uint64_t seed, const struct vmt_count
         if (c->ops[k])
             printf(" %s %lu/%lu", vmt_opname(k), c->ok[k], c->ops[k]);
     printf("; hints free %lu honoured %lu; in-place possible %lu refused %lu; ambiguous %lu; "
-           "ENOMEM excused %lu; host checks %lu, fork probes %lu, sweeps %lu, skipped %lu\n",
+           "ENOMEM excused %lu; host checks %lu, fork probes %lu, sweeps %lu, skipped %lu, "
+           "known bugs stepped around %lu\n",
            c->hint_free, c->hint_honoured, c->inplace_possible, c->inplace_refused,
            c->ambiguous, c->enomem_excused, c->host_checks, c->fork_probes, c->full_sweeps,
-           c->skipped);
+           c->skipped, c->tolerated);
     fflush(stdout);
 }
 
@@ -229,6 +230,7 @@ static int run_mode_ex(enum mode mode, uint64_t seed, unsigned long steps, doubl
         .seed = seed, .steps = steps, .seconds = seconds,
         .verbose = env_u64("ONESPACE_VM_VERBOSE", 0) != 0,
         .replay = calls, .nreplay = ncalls, .record_fd = record_fd,
+        .tolerate = vmt_parse_tolerate(getenv("ONESPACE_VM_TOLERATE")),
     };
     struct native_region region = { 0 };
     struct os_ctx os = { 0 };

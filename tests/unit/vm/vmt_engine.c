@@ -101,6 +101,10 @@ int vmt_judge(struct vmt_engine *e, const struct vmt_expect *x, bool addr_result
                     e->c.enomem_excused++;
                 }
             }
+            if (!ok && o.err == ENOMEM && x->enomem_if_full)
+                return vmt_fail(e, "%s: %s returned -ENOMEM, expected %s; the pool has %zu "
+                                "free pages in a row", what, t->name, want,
+                                vmt_largest_free_run(&e->m));
             if (!ok)
                 return vmt_fail(e, "%s: %s returned -%s, expected %s", what, t->name,
                                 strerrorname_np(o.err), want);
@@ -232,12 +236,14 @@ int64_t vmt_pick_page(struct vmt_engine *e, int s)
     return p;
 }
 
-/* Does [p, p+n) touch the slot's own heap or shm pages? The random calls
- * keep off them (their rules are the heap's and shm's, tested apart). */
+/* Does [p, p+n) touch the slot's own heap (below the break) or shm pages?
+ * The random calls keep off them (their rules are the heap's and shm's,
+ * tested apart). The heap area above the break is fair game: Linux lets
+ * mmap use it, and so does onespace for the heap's own process. */
 bool vmt_touches_special(struct vmt_engine *e, int s, int64_t p, int64_t n)
 {
     for (int64_t i = p; i < p + n; i++)
-        if (vmt_own(&e->m, i, s) && e->m.pg[i].kind != VMT_ANON)
+        if (vmt_own(&e->m, i, s) && (e->m.pg[i].kind == VMT_SHM || e->m.pg[i].kind == VMT_HEAP))
             return true;
     return false;
 }
@@ -316,7 +322,7 @@ void vmt_unmap_own(struct vmt_engine *e, int s, int64_t p, int64_t n)
 {
     for (int64_t i = p; i < p + n; i++)
         if (vmt_is_own_anon(&e->m, i, s))
-            vmt_free_range(&e->m, (size_t)i, 1);
+            vmt_release(&e->m, (size_t)i, 1);
 }
 
 /* Is [p, p+n) one VMA? 0: surely not (a hole, or two protections);
@@ -365,7 +371,7 @@ void vmt_move_pages(struct vmt_engine *e, int64_t p, int64_t q, int64_t n, int64
     struct vmt_page *pg = e->m.pg;
     struct vmt_page *tmp = malloc((size_t)n * sizeof(*tmp));
     memcpy(tmp, &pg[p], (size_t)n * sizeof(*tmp));
-    vmt_free_range(&e->m, (size_t)p, (size_t)n);
+    vmt_release(&e->m, (size_t)p, (size_t)n);
     memcpy(&pg[q], tmp, (size_t)n * sizeof(*tmp));
     struct vmt_page last = tmp[n - 1];
     free(tmp);
@@ -482,6 +488,22 @@ void vmt_describe_call(const struct vmt_call *c, char *buf, size_t len)
              vmt_opname(c->kind), c->slot, (long)c->p, (long)c->n, c->len, c->prot, c->flags,
              (unsigned long)c->skew, (long)c->q, (long)c->new_n, c->new_len, c->sub, c->key,
              c->size, c->seg, (long)c->off);
+}
+
+unsigned vmt_parse_tolerate(const char *s)
+{
+    static const struct { const char *name; unsigned bit; } bugs[] = {
+        { "mremap_reserve", VMT_KB_MREMAP_RESERVE },
+        { "shm_rmid", VMT_KB_SHM_RMID },
+        { "shm_unattached", VMT_KB_SHM_UNATTACHED },
+    };
+    unsigned mask = 0;
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+        if (strstr(s, bugs[i].name) || !strcmp(s, "all"))
+            mask |= bugs[i].bit;
+    return mask;
 }
 
 void vmt_failure_signature(const char *msg, char *out, size_t len)

@@ -78,7 +78,24 @@ struct vmt_config {
     const struct vmt_call *replay;
     size_t nreplay;
     int record_fd;          /* > 0: every call is also written here, as made */
+    unsigned tolerate;      /* VMT_KB_*: known bugs to step around */
 };
+
+/* Known bugs of the code under test, each with a reproducer in
+ * test_vm_repro.c. By default the engine is strict; ONESPACE_VM_TOLERATE
+ * (names below, comma separated, or "all") steps around them, counted, so
+ * a run can go on looking for other bugs. */
+enum {
+    VMT_KB_MREMAP_RESERVE  = 1 << 0,    /* "mremap_reserve": mremap(FIXED) onto the
+                                           caller's own pages can abort (op ran
+                                           out of reserved VMAs) */
+    VMT_KB_SHM_RMID        = 1 << 1,    /* "shm_rmid": a segment marked IPC_RMID but
+                                           still attached is EINVAL for shmat,
+                                           IPC_STAT and IPC_RMID */
+    VMT_KB_SHM_UNATTACHED  = 1 << 2,    /* "shm_unattached": user_space_vm_check
+                                           fails while a segment has no attacher */
+};
+unsigned vmt_parse_tolerate(const char *s);
 
 enum vmt_opkind {
     VMT_OP_MMAP, VMT_OP_MMAP_HINT, VMT_OP_MMAP_FIXED, VMT_OP_MMAP_NOREPLACE,
@@ -111,6 +128,7 @@ struct vmt_counters {
     unsigned long ambiguous, enomem_excused;
     unsigned long host_checks, fork_probes, full_sweeps;
     unsigned long skipped;  /* generated calls dropped (no valid range) */
+    unsigned long tolerated;    /* known-bug outcomes stepped around */
 };
 
 /* What a failed run leaves for minimizing: the calls made (malloc'ed) and

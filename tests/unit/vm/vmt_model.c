@@ -111,6 +111,30 @@ void vmt_free_range(struct vmt_model *m, size_t p, size_t n)
     memset(&m->pg[p], 0, n * sizeof(m->pg[0]));
 }
 
+void vmt_release(struct vmt_model *m, size_t p, size_t n)
+{
+    for (size_t i = p; i < p + n; i++) {
+        vmt_free_range(m, i, 1);
+        for (int s = 0; s < VMT_MAX_SLOTS; s++) {
+            const struct vmt_proc *pr = &m->proc[s];
+            if (pr->live && pr->heap && i >= pr->heap_first &&
+                i < pr->heap_first + pr->heap_max_pages)
+                m->pg[i] = (struct vmt_page){ .owner = (int16_t)s, .kind = VMT_HEAP_RESV,
+                                              .id = m->pg[pr->heap_first].id };
+        }
+    }
+}
+
+bool vmt_range_avail(const struct vmt_model *m, int64_t p, int64_t n, int s)
+{
+    if (p < 0 || n < 0 || (size_t)(p + n) > m->npages)
+        return false;
+    for (int64_t i = p; i < p + n; i++)
+        if (m->pg[i].kind != VMT_FREE && !(m->pg[i].kind == VMT_HEAP_RESV && m->pg[i].owner == s))
+            return false;
+    return true;
+}
+
 uint64_t vmt_new_tag(struct vmt_model *m)
 {
     /* Never 0, and different in both halves so torn or shifted copies show. */

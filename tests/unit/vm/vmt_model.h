@@ -97,6 +97,12 @@ size_t vmt_largest_free_run(const struct vmt_model *m);
 void vmt_map(struct vmt_model *m, size_t p, size_t n, int s, int prot,
              enum vmt_kind kind, uint32_t id);
 void vmt_free_range(struct vmt_model *m, size_t p, size_t n);
+/* An anonymous page goes away: free, or back to its heap area's reserve
+ * (the area of process_vm_init_heap stays its process's). */
+void vmt_release(struct vmt_model *m, size_t p, size_t n);
+/* Could slot s map [p, p+n) at that address: free pages, or unused pages
+ * of its own heap area? */
+bool vmt_range_avail(const struct vmt_model *m, int64_t p, int64_t n, int s);
 uint64_t vmt_new_tag(struct vmt_model *m);
 
 /* Maximal runs of pages mapped for slot s with the same protection and the

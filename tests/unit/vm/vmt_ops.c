@@ -21,7 +21,7 @@ static void classify(struct vmt_engine *e, int s, int64_t p, int64_t n, bool *ow
     *own = *foreign = *outside = false;
     for (int64_t i = p; i < p + n; i++) {
         *outside |= !vmt_in_pool(&e->m, i);
-        *own |= vmt_own(&e->m, i, s);
+        *own |= vmt_prot_of(&e->m, i, s) >= 0;     /* mapped, not just reserved */
         *foreign |= vmt_foreign(&e->m, i, s);
     }
 }
@@ -69,9 +69,10 @@ int vmt_exec_mmap(struct vmt_engine *e, const struct vmt_call *c)
     if (kind == VMT_OP_MMAP) {
         x.anyfree = x.enomem_if_full = true;
     } else if (kind == VMT_OP_MMAP_HINT) {
-        if (!c->skew && vmt_range_free(m, p, npg)) {
-            /* Linux returns a free hint as is. onespace may place elsewhere
-             * (its chunks); counted, and strict in the native run. */
+        if (vmt_range_avail(m, p, npg, s)) {
+            /* Linux returns a free hint as is (rounded down to its page).
+             * onespace may place elsewhere (its chunks); counted, and
+             * strict in the native run. */
             e->c.hint_free++;
             x.exact = true;
             x.exact_pg = p;
@@ -296,7 +297,7 @@ int vmt_exec_mremap(struct vmt_engine *e, const struct vmt_call *c)
                 e->c.ambiguous++;
                 vmt_expect_err(&x, EFAULT);
             }
-            inplace = vmt_range_free(&e->m, p + n, new_n - n);
+            inplace = vmt_range_avail(&e->m, p + n, new_n - n, s);
             if (inplace) {
                 e->c.inplace_possible++;
                 x.exact = true;
@@ -357,6 +358,13 @@ int vmt_exec_mremap_fixed(struct vmt_engine *e, const struct vmt_call *c)
     int64_t p = c->p, n = c->n, q = c->q, new_n = c->new_n;
     if (!range_usable(e, s, p, n) || !range_usable(e, s, q, new_n))
         return 1;
+    if (e->cfg.tolerate & VMT_KB_MREMAP_RESERVE) {
+        for (int64_t i = q; i < q + new_n; i++)
+            if (vmt_own(&e->m, i, s)) {
+                e->c.tolerated++;
+                return 1;
+            }
+    }
     struct vmt_expect x = { .npg = new_n };
     int64_t keep = new_n < n ? new_n : n;
     bool ambiguous_ok = false;

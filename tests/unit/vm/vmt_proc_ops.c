@@ -92,6 +92,7 @@ int vmt_exec_churn(struct vmt_engine *e, const struct vmt_call *c)
     vmt_note(e, "churn: destroy pid %d of slot %d, start a new one", e->m.proc[victim].pid, victim);
     if (vmt_proc_stop(e, victim) || vmt_proc_start(e, victim))
         return -1;
+    e->c.ok[VMT_OP_CHURN]++;
     return vmt_check_step(e, true) ? -1 : 0;
 }
 
@@ -128,6 +129,10 @@ int vmt_exec_brk(struct vmt_engine *e, const struct vmt_call *c)
     bool query = c->sub;
     uintptr_t heap = vmt_addr(t, (int64_t)pr->heap_first);
     bool honoured = !query && off >= 0 && off <= max;
+    int64_t first_pg = (int64_t)pr->heap_first;
+    for (int64_t i = (cur + (int64_t)VMT_PAGE - 1) / (int64_t)VMT_PAGE;
+         honoured && i < (off + (int64_t)VMT_PAGE - 1) / (int64_t)VMT_PAGE; i++)
+        honoured = e->m.pg[first_pg + i].kind == VMT_HEAP_RESV;  /* an mmap is in the way */
     uintptr_t want = heap + (uintptr_t)(honoured ? off : cur);
     vmt_note(e, "brk %s%+ld (break at +%ld, max %ld)", query ? "query " : "", (long)off,
              (long)cur, (long)max);
@@ -208,6 +213,10 @@ static int shm_attach_seg(struct vmt_engine *e, int s, int g, int at, int flg)
              at < 0 ? "anywhere" : "at its page +", at, flg);
     vmt_affect(e, (int64_t)seg->first, (int64_t)seg->npages);
     x.res[0] = t->ops->shm_attach(t->ctx, s, seg->shmid, addr, flg);
+    if (seg->rmid && (e->cfg.tolerate & VMT_KB_SHM_RMID) && x.res[0] == -EINVAL) {
+        e->c.tolerated++;
+        return 0;
+    }
     struct vmt_outcome o;
     if (vmt_judge(e, &x, true, "shm_attach", &o))
         return -1;
@@ -255,7 +264,7 @@ static int shm_create(struct vmt_engine *e, const struct vmt_call *c)
             return 0;
         return shm_attach_seg(e, s, g, c->sub & 1 ? -1 : 0, 0);
     }
-    if (!(flg & IPC_CREAT)) {
+    if (!(flg & IPC_CREAT) && key != IPC_PRIVATE) {   /* IPC_PRIVATE always creates */
         if (r != -ENOENT)
             return vmt_fail(e, "shm_get of missing key %#x without IPC_CREAT: got %d, want -ENOENT",
                             key, r);
@@ -315,6 +324,10 @@ static int shm_rmid(struct vmt_engine *e, int s, int g)
     struct shmid_ds ds;
     if (!seg->live)
         return 1;
+    if (seg->rmid && (e->cfg.tolerate & VMT_KB_SHM_RMID)) {
+        e->c.tolerated++;
+        return 1;
+    }
     vmt_note(e, "shm IPC_STAT + IPC_RMID segment %d (id %d)", g, seg->shmid);
     vmt_affect(e, (int64_t)seg->first, (int64_t)seg->npages);
     int r = t->ops->shm_ctl(t->ctx, s, seg->shmid, IPC_STAT, &ds);
