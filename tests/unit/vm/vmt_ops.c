@@ -358,7 +358,7 @@ int vmt_exec_mremap_fixed(struct vmt_engine *e, const struct vmt_call *c)
     int64_t p = c->p, n = c->n, q = c->q, new_n = c->new_n;
     if (!range_usable(e, s, p, n) || !range_usable(e, s, q, new_n))
         return 1;
-    if (e->cfg.tolerate & VMT_KB_MREMAP_RESERVE) {
+    if ((e->cfg.tolerate & VMT_KB_MREMAP_RESERVE) && !e->t[e->nt - 1]->native) {
         for (int64_t i = q; i < q + new_n; i++)
             if (vmt_own(&e->m, i, s)) {
                 e->c.tolerated++;
