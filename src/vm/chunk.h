@@ -43,6 +43,9 @@ struct chunk {
      * thread has taken the job of freeing it once it is empty. */
     unsigned nr_holders;
     bool free_pending;
+    /* multi, under lock: the process keeping this empty chunk as its spare
+     * (its only holder), so the global path can reclaim it. */
+    struct process_vm *spare_of;
     /* single, under the owner's lock: on the owner's trim list (has free
      * space to give back to the pool). */
     bool on_trim_list;

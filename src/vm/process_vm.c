@@ -45,6 +45,8 @@ void op_init(struct vm_op *op, struct process_vm *vm, bool have_global)
     op->nr_blank = 0;
     op->cap_blank = ARRAY_SIZE(op->inline_blank);
     list_init(&op->to_free);
+    op->defer_setup = false;
+    op->nr_setups = 0;
 }
 
 int op_reserve(struct vm_op *op, unsigned n)
@@ -149,6 +151,7 @@ static void ref_insert(struct process_vm *vm, struct chunk_ref *ref)
     vm->nr_refs++;
 }
 
+/* Unlink a reference (the caller fixes the chunk's holder count). */
 static void ref_unlink(struct process_vm *vm, struct chunk_ref *ref)
 {
     rb_erase(&vm->refs, &ref->rb);
@@ -195,6 +198,8 @@ static void ref_drop_multi(struct vm_op *op, struct chunk_ref *ref)
     ref_unlink(op->vm, ref);
     free(ref);
     chunk_lock(c);
+    if (c->spare_of == op->vm)
+        c->spare_of = NULL;
     c->nr_holders--;
     if (c->nr_holders == 0 && c->cm.nr_vmas == 0 && !c->free_pending) {
         c->free_pending = true;
@@ -209,8 +214,18 @@ void ref_put_if_unused(struct vm_op *op, struct chunk_ref *ref)
     if (ref->nr_vmas > 0 || ref->chunk->kind != CHUNK_MULTI || vm->spare == ref)
         return;
     if (!vm->spare) {
-        vm->spare = ref;    /* keep one emptied chunk: no churn on the next mmap */
-        return;
+        /* Keep one emptied chunk (if only we hold it): no churn on the next
+         * mmap. The global path may reclaim it (reclaim_spare_chunks). */
+        struct chunk *c = ref->chunk;
+        chunk_lock(c);
+        bool sole = c->nr_holders == 1 && c->cm.nr_vmas == 0;
+        if (sole)
+            c->spare_of = vm;
+        chunk_unlock(c);
+        if (sole) {
+            vm->spare = ref;
+            return;
+        }
     }
     ref_drop_multi(op, ref);
 }
@@ -295,16 +310,21 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
     }
 }
 
-void unmap_range(struct vm_op *op, struct vm_range r)
+int unmap_range(struct vm_op *op, struct vm_range r)
 {
     struct process_vm *vm = op->vm;
+    /* At most two VMAs are split: the ones holding r.start and r.end. */
+    int err = op_reserve(op, op->nr_blank + 2);
+    if (err)
+        return err;
     struct chunk_ref *ref = ref_first_after(vm, r.start);
     while (ref && chunk_range(ref->chunk).start < r.end) {
         struct chunk_ref *next = ref_next(ref);
         struct chunk *c = ref->chunk;
         if (c->flags & CHUNK_SHM) {
-            struct vm_area *v = cm_first(&c->cm);
-            if (op->have_global && v && vm_range_contains(r, v->range))
+            /* The caller checked it is covered whole (find_shm). */
+            struct vm_area *v = op->have_global ? cm_first(&c->cm) : NULL;
+            if (v && vm_range_contains(r, v->range))
                 shm_detach_vma(op, ref, v);
         } else {
             chunk_lock(c);
@@ -314,6 +334,7 @@ void unmap_range(struct vm_op *op, struct vm_range r)
         }
         ref = next;
     }
+    return 0;
 }
 
 /* ---- giving address space back (global lock) ---- */
@@ -369,6 +390,44 @@ static void trim_chunk(struct process_vm *vm, struct chunk *c)
         n = cm_first(&c->cm);
     }
     chunk_unlock(c);
+}
+
+/* Free the empty chunks processes keep as spares, so a large allocation
+ * can use that address space. Global + own process lock held; another
+ * process's spare is taken only if its lock is free right now (trylock:
+ * we already hold a process lock). Returns how many were freed. */
+int reclaim_spare_chunks(struct vm_op *op)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct chunk *c, *tmp;
+    int freed = 0;
+    list_for_each_entry_safe(c, tmp, &m->multi_chunks, multi_link) {
+        chunk_lock(c);
+        struct process_vm *p = c->spare_of;
+        bool spare = p && c->cm.nr_vmas == 0 && c->nr_holders == 1 && !c->free_pending;
+        chunk_unlock(c);
+        if (!spare || (p != op->vm && pthread_mutex_trylock(&p->lock) != 0))
+            continue;
+        struct chunk_ref *ref = p->spare;
+        if (ref && ref->chunk == c) {
+            ref_unlink(p, ref);
+            free(ref);
+            chunk_lock(c);
+            c->spare_of = NULL;
+            c->nr_holders--;
+            bool unused = c->nr_holders == 0 && c->cm.nr_vmas == 0 && !c->free_pending;
+            if (unused && c->cm.dirty_bytes)
+                cm_dirty_flush(&c->cm);
+            chunk_unlock(c);
+            if (unused) {
+                vmm_free_chunk(m, c);
+                freed++;
+            }
+        }
+        if (p != op->vm)
+            pthread_mutex_unlock(&p->lock);
+    }
+    return freed;
 }
 
 void op_finish(struct vm_op *op)
@@ -440,13 +499,36 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
     uint32_t flags = req->vma_flags;
     if (req->file && req->host_fd >= 0)
         flags |= VMA_HOSTMAP;
-    struct vm_area *v = op_take_blank(op);
-    vma_init(v, range, req->perms, flags, vm, req->file, offset);
-    v->chunk = c;
-    cm_insert(&c->cm, v);
-    ref->nr_vmas++;
+    /* The new range as a VMA on the stack: if a neighbour can simply grow
+     * over it (the common case for consecutive maps), no VMA is made. */
+    struct vm_area tmp;
+    vma_init(&tmp, range, req->perms, flags, vm, NULL, offset);
+    tmp.file = req->file;
+    tmp.chunk = c;
+    struct vm_area *v = NULL;
+    struct vm_area *prev = range.start > c->cm.range.start ? cm_find(&c->cm, range.start - 1)
+                                                           : NULL;
+    if (prev && vma_can_merge(prev, &tmp)) {
+        cm_set_range(&c->cm, prev, (struct vm_range){ prev->range.start, range.end });
+        v = prev;
+    } else {
+        struct vm_area *next = cm_first_after(&c->cm, range.end);
+        if (next && vma_can_merge(&tmp, next)) {
+            cm_set_range(&c->cm, next, (struct vm_range){ range.start, next->range.end });
+            v = next;
+        }
+    }
+    if (!v) {
+        v = op_take_blank(op);
+        vma_init(v, range, req->perms, flags, vm, req->file, offset);
+        v->chunk = c;
+        cm_insert(&c->cm, v);
+        ref->nr_vmas++;
+    }
     if (vm->spare == ref)
         vm->spare = NULL;
+    if (c->spare_of)
+        c->spare_of = NULL;     /* in use again (chunk lock held) */
     *dirty = cm_dirty_take(&c->cm, range);
     unsigned freed;
     v = cm_merge_around(&c->cm, v, &freed);
@@ -471,16 +553,24 @@ static int copy_in_file(struct vm_file *f, struct vm_range r, uint64_t offset)
     return 0;
 }
 
-/* Zero a small writable range that may hold old data: pages still resident
- * (touched before) are cleared with memset, which keeps them and saves the
- * guest a page fault; the others go back to the host (they may be swapped
- * out, so "not resident" does not mean "zero"). */
+/* Zeroing a small writable range that may hold old data. Pages still
+ * resident (touched before) are best cleared with memset: that keeps them
+ * and saves the guest a page fault. Pages not resident are best handed back
+ * (discard): memset would fault them in first. Both are always correct
+ * ("not resident" is never taken to mean "zero": it may be swapped out);
+ * only the cost differs. Asking the host (mincore) costs a call too, so a
+ * process samples residency now and then and otherwise follows what it saw
+ * last (its memory is usually all touched, or all not). */
 #define ZERO_MEMSET_LIMIT (64UL * PAGE_SIZE)
+#define ZERO_SAMPLE_EVERY 16
 
-static int zero_small(struct vm_range r)
+/* Sample: per page, memset (resident) or discard (not). Returns 0 or -errno;
+ * *resident gets how many pages were resident. */
+static int zero_by_residency(struct vm_range r, size_t *resident_pages)
 {
     unsigned char vec[ZERO_MEMSET_LIMIT / PAGE_SIZE];
     size_t pages = vm_range_size(r) >> PAGE_SHIFT;
+    *resident_pages = 0;
     if (host_mem_residency((void *)r.start, vm_range_size(r), vec))
         return host_mem_discard((void *)r.start, vm_range_size(r));
     for (size_t i = 0; i < pages;) {
@@ -490,9 +580,10 @@ static int zero_small(struct vm_range r)
             j++;
         void *a = (void *)(r.start + (i << PAGE_SHIFT));
         size_t n = (j - i) << PAGE_SHIFT;
-        if (resident)
+        if (resident) {
             memset(a, 0, n);
-        else {
+            *resident_pages += j - i;
+        } else {
             int err = host_mem_discard(a, n);
             if (err)
                 return err;
@@ -500,6 +591,33 @@ static int zero_small(struct vm_range r)
         i = j;
     }
     return 0;
+}
+
+/* Zero r (dirty, small, about to be writable). `protect` makes it
+ * accessible with its final protection. Process lock held. */
+static int zero_small(struct process_vm *vm, struct vm_range r, int prot)
+{
+    void *addr = (void *)r.start;
+    size_t size = vm_range_size(r);
+    int err;
+    if (vm->zero_sample_in == 0) {
+        vm->zero_sample_in = ZERO_SAMPLE_EVERY;
+        err = host_mem_protect(addr, size, prot);
+        size_t resident = 0;
+        if (!err)
+            err = zero_by_residency(r, &resident);
+        vm->zero_by_memset = 2 * resident >= (size >> PAGE_SHIFT);
+        return err;
+    }
+    vm->zero_sample_in--;
+    if (!vm->zero_by_memset) {
+        err = host_mem_discard(addr, size);
+        return err ? err : host_mem_protect(addr, size, prot);
+    }
+    err = host_mem_protect(addr, size, prot);
+    if (!err)
+        memset(addr, 0, size);
+    return err;
 }
 
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
@@ -523,14 +641,15 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
         if (!err && prot != (HOST_PROT_READ | HOST_PROT_WRITE))
             err = host_mem_protect(addr, size, prot);
     } else {
-        bool by_memset = dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
-                         size <= ZERO_MEMSET_LIMIT;
-        if (dirty && !by_memset)
-            err = host_mem_discard(addr, size);
-        if (!err && prot != HOST_PROT_NONE)
-            err = host_mem_protect(addr, size, prot);
-        if (!err && by_memset)
-            err = zero_small(r);
+        if (dirty && (prot & HOST_PROT_WRITE) && size <= op->usv->zero_memset_max &&
+            size <= ZERO_MEMSET_LIMIT) {
+            err = zero_small(op->vm, r, prot);
+        } else {
+            if (dirty)
+                err = host_mem_discard(addr, size);
+            if (!err && prot != HOST_PROT_NONE)
+                err = host_mem_protect(addr, size, prot);
+        }
     }
     if (err) {
         log_debug("vm", "setting up %#lx+%#zx: %d", (unsigned long)r.start, size, err);
@@ -539,6 +658,29 @@ int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_re
     if (req->populate && prot != HOST_PROT_NONE)
         host_mem_populate(addr, size, prot & HOST_PROT_WRITE);  /* best effort, as Linux */
     return 0;
+}
+
+int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
+                   uint64_t offset, bool dirty)
+{
+    if (!op->defer_setup || op->nr_setups == ARRAY_SIZE(op->setups))
+        return setup_new_range(op, r, req, offset, dirty);
+    op->setups[op->nr_setups].r = r;
+    op->setups[op->nr_setups].offset = offset;
+    op->setups[op->nr_setups].dirty = dirty;
+    op->nr_setups++;
+    return 0;
+}
+
+int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    int ret = 0;
+    for (unsigned i = 0; i < op->nr_setups && !ret; i++)
+        ret = setup_new_range(op, op->setups[i].r, req, op->setups[i].offset,
+                              op->setups[i].dirty);
+    op->nr_setups = 0;
+    op->defer_setup = false;
+    return ret;
 }
 
 /* ---- create / destroy ---- */
@@ -694,9 +836,57 @@ int process_vm_munmap(struct process_vm *vm, uintptr_t addr, size_t len)
             return -EINVAL;
         }
     }
-    err = op_reserve(&op, 2);
-    if (!err)
-        unmap_range(&op, r);
+    err = unmap_range(&op, r);
     op_finish(&op);
+    return err;
+}
+
+/* ---- consistency (tests) ---- */
+
+int process_vm_check(struct process_vm *vm)
+{
+    int err = 0;
+    pthread_mutex_lock(&vm->lock);
+    size_t nr = 0, nr_multi = 0;
+    uintptr_t prev_end = 0;
+    for (struct chunk_ref *ref = ref_first_after(vm, 0); ref && !err; ref = ref_next(ref)) {
+        struct chunk *c = ref->chunk;
+        nr++;
+        chunk_lock(c);
+        size_t mine = 0;
+        for (struct vm_area *v = cm_first(&c->cm); v; v = cm_next(v))
+            if (vma_visible_to(v, vm))
+                mine++;
+        struct vm_range r = chunk_range(c);
+        if (r.start < prev_end)
+            err = -EUCLEAN;
+        prev_end = r.end;
+        if (c->flags & CHUNK_SHM) {
+            if (mine != 1 || ref->nr_vmas != 1)
+                err = -EUCLEAN;
+        } else if (mine != ref->nr_vmas) {
+            err = -EUCLEAN;
+        } else if (c->kind == CHUNK_SINGLE && c->owner != vm) {
+            err = -EUCLEAN;
+        } else if (c->kind == CHUNK_MULTI) {
+            nr_multi++;
+            if (c->nr_holders == 0 || (mine == 0 && vm->spare != ref))
+                err = -EUCLEAN;
+        }
+        chunk_unlock(c);
+        if (err)
+            log_error("vm", "process %d: reference to chunk %#lx wrong", (int)vm->pid,
+                      (unsigned long)r.start);
+    }
+    size_t listed = 0;
+    struct chunk_ref *ref;
+    list_for_each_entry(ref, &vm->multi_refs, link) listed++;
+    if (!err && (nr != vm->nr_refs || listed != nr_multi)) {
+        log_error("vm", "process %d: reference counts wrong", (int)vm->pid);
+        err = -EUCLEAN;
+    }
+    if (!err && vm->spare && vm->spare->nr_vmas != 0)
+        err = -EUCLEAN;
+    pthread_mutex_unlock(&vm->lock);
     return err;
 }

@@ -42,6 +42,11 @@ long process_vm_mremap(struct process_vm *vm, uintptr_t old_addr, size_t old_len
  * place), at most `max_size` bytes. Until it is set, brk returns 0. */
 int process_vm_init_heap(struct process_vm *vm, uintptr_t addr, size_t max_size);
 
+/* Added by vm-core: name this process's mappings in [addr, addr+len) the
+ * [stack] in /proc/<pid>/maps (the loader calls it for the main thread's
+ * stack). 0, -EINVAL (unaligned, len 0), -ENOMEM (not all mapped). */
+int process_vm_mark_stack(struct process_vm *vm, uintptr_t addr, size_t len);
+
 /* brk(2): returns the new break, or the current one if `addr` is 0 or can't
  * be honoured (Linux's behaviour). */
 uintptr_t process_vm_brk(struct process_vm *vm, uintptr_t addr);
@@ -54,6 +59,11 @@ int process_vm_mincore(struct process_vm *vm, uintptr_t addr, size_t len,
 /* For the syscall layer: is [addr, addr+len) mapped by this process with at
  * least `prot` (PROT_READ and/or PROT_WRITE)? 0 or -EFAULT. len 0 is 0. */
 int process_vm_check_access(struct process_vm *vm, uintptr_t addr, size_t len, int prot);
+
+/* Added by vm-core, for tests: check this process's view (its chunk
+ * references agree with the chunks' VMAs, every VMA it can see is in one of
+ * its chunks). 0 or -EUCLEAN (logged). O(its chunks' VMAs). */
+int process_vm_check(struct process_vm *vm);
 
 /* /proc/<pid>/maps text of this process into buf (NUL-terminated, truncated
  * to len). Returns the full length it needs (like snprintf) or -errno. */

@@ -37,6 +37,10 @@ struct process_vm {
     uintptr_t brk;                  /* the guest's break (byte exact) */
     struct vm_area *blank[VM_BLANK_CACHE];
     unsigned nr_blank;
+    /* Zeroing reused dirty pages (process_vm.c zero_small): memset or
+     * discard, as the last residency sample suggested. */
+    bool zero_by_memset;
+    unsigned zero_sample_in;
 };
 
 /* One call's state: preallocated VMAs, whether it holds the global lock,
@@ -49,6 +53,15 @@ struct vm_op {
     unsigned nr_blank, cap_blank;
     struct vm_area *inline_blank[6];
     struct list_head to_free;       /* chunks, linked by trim_link */
+    /* mmap under the global lock: the host work for the new ranges is
+     * deferred until the global lock is dropped (setup_deferred). */
+    bool defer_setup;
+    unsigned nr_setups;
+    struct {
+        struct vm_range r;
+        uint64_t offset;
+        bool dirty;
+    } setups[8];
 };
 
 /* ---- process_vm.c ---- */
@@ -64,6 +77,9 @@ void lock_global_and_process(struct process_vm *vm);
  * Gives back address space (trim list, freeable chunks), taking the
  * global lock if needed, and unlocks everything. */
 void op_finish(struct vm_op *op);
+
+/* Free spare (empty, kept) multi chunks; global + process lock held. */
+int reclaim_spare_chunks(struct vm_op *op);
 
 struct chunk_ref *ref_find(const struct process_vm *vm, uintptr_t addr);
 struct chunk_ref *ref_first_after(const struct process_vm *vm, uintptr_t addr);
@@ -85,8 +101,9 @@ int vma_host_prot(const struct vm_area *v);
  * Needs up to 2 blanks in op. */
 void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r);
 /* Remove this process's VMAs in r everywhere (process lock held). shm
- * VMAs are detached if fully covered and op->have_global. */
-void unmap_range(struct vm_op *op, struct vm_range r);
+ * VMAs are detached if fully covered and op->have_global. Reserves the
+ * blanks it needs: 0, or -ENOMEM with nothing changed. */
+int unmap_range(struct vm_op *op, struct vm_range r);
 
 /* Insert a new VMA for `range` into chunk c (locked, range free there),
  * merging with neighbours; *dirty tells whether old data may be there. */
@@ -97,6 +114,12 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
  * map or read the file, populate). On failure the caller unmaps it. */
 int setup_new_range(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
                     uint64_t offset, bool dirty);
+
+/* setup_new_range now, or later if op->defer_setup (and room). */
+int setup_or_defer(struct vm_op *op, struct vm_range r, const struct vm_mmap_req *req,
+                   uint64_t offset, bool dirty);
+/* Run the deferred setups (process lock held); the first error. */
+int setup_deferred(struct vm_op *op, const struct vm_mmap_req *req);
 
 /* Walk the process's VMAs overlapping r, in address order, with each
  * chunk locked during its callback. fn returns non-zero to stop. */

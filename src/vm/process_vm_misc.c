@@ -133,6 +133,53 @@ static int walk_pieces(struct process_vm *vm, struct vm_range r,
     return 0;
 }
 
+/* ---- [stack] ---- */
+
+int process_vm_mark_stack(struct process_vm *vm, uintptr_t addr, size_t len)
+{
+    struct vm_range r;
+    int err = vm_range_from_user(addr, len, false, &r);
+    if (err)
+        return err;
+    pthread_mutex_lock(&vm->lock);
+    struct vm_op op;
+    op_init(&op, vm, false);
+    err = walk_pieces(vm, r, NULL, NULL);
+    if (!err)
+        err = op_reserve(&op, 2);
+    for (struct chunk_ref *ref = ref_first_after(vm, r.start);
+         !err && ref && chunk_range(ref->chunk).start < r.end; ref = ref_next(ref)) {
+        struct vm_chunk_manager *cm = &ref->chunk->cm;
+        chunk_lock(ref->chunk);
+        uintptr_t pos = r.start;
+        struct vm_area *v;
+        while ((v = cm_first_after(cm, pos)) != NULL && v->range.start < r.end) {
+            pos = v->range.end;
+            if (v->owner != vm || (v->flags & VMA_STACK))
+                continue;
+            if (v->range.start < r.start) {
+                struct vm_area *right = op_take_blank(&op);
+                cm_split(cm, v, r.start, right);
+                ref->nr_vmas++;
+                v = right;
+            }
+            if (v->range.end > r.end) {
+                struct vm_area *right = op_take_blank(&op);
+                cm_split(cm, v, r.end, right);
+                ref->nr_vmas++;
+            }
+            v->flags |= VMA_STACK;
+            pos = v->range.end;
+            unsigned freed;
+            cm_merge_around(cm, v, &freed);
+            ref->nr_vmas -= freed;
+        }
+        chunk_unlock(ref->chunk);
+    }
+    op_finish(&op);
+    return err;
+}
+
 /* ---- msync ---- */
 
 static int msync_piece(struct vm_area *v, struct vm_range p, void *arg)

@@ -26,7 +26,7 @@ static long finish_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct chun
     bool dirty;
     insert_new_vma(op, ref, c, r, req, req->offset, &dirty);
     chunk_unlock(c);
-    int err = setup_new_range(op, r, req, req->offset, dirty);
+    int err = setup_or_defer(op, r, req, req->offset, dirty);
     if (err) {
         unmap_range(op, r);
         return err;
@@ -121,156 +121,248 @@ static int for_each_segment(struct vm_manager *m, struct vm_range r,
     return 0;
 }
 
-struct classify {
-    struct process_vm *vm;
-    int what;
-    unsigned nr_segments;
+struct seg {
+    struct chunk *c;            /* NULL: free pool space */
+    struct vm_range r;
+    struct chunk_ref *ref;      /* this process's reference to c, if any */
+    bool dirty;                 /* old data may be there (zero it) */
 };
 
-static int classify_seg(struct chunk *c, struct vm_range seg, void *arg)
+struct seg_list {
+    struct seg *v;
+    unsigned n, cap;
+};
+
+static int collect_seg(struct chunk *c, struct vm_range r, void *arg)
 {
-    struct classify *cl = arg;
-    cl->nr_segments++;
+    struct seg_list *l = arg;
+    if (l->n < l->cap)
+        l->v[l->n] = (struct seg){ .c = c, .r = r };
+    l->n++;
+    return 0;
+}
+
+/* What is in segment s now (its chunk locked). */
+static int classify(struct process_vm *vm, const struct seg *s)
+{
+    struct chunk *c = s->c;
+    int what = 0;
     if (!c)
         return 0;
-    chunk_lock(c);
     if (c->flags & CHUNK_SHM) {
         struct vm_area *v = cm_first(&c->cm);
-        cl->what |= v && vma_visible_to(v, cl->vm) ? SEG_SHM | SEG_OWN : SEG_OTHER;
-    } else if (c->kind == CHUNK_SINGLE && c->owner != cl->vm) {
-        cl->what |= SEG_OTHER;
-    } else {
-        for (struct vm_area *v = cm_first_after(&c->cm, seg.start);
-             v && v->range.start < seg.end; v = cm_next(v))
-            cl->what |= v->owner == cl->vm ? SEG_OWN : SEG_OTHER;
+        return v && vma_visible_to(v, vm) ? SEG_SHM | SEG_OWN : SEG_OTHER;
     }
-    chunk_unlock(c);
-    return 0;
+    if (c->kind == CHUNK_SINGLE && c->owner != vm)
+        return SEG_OTHER;
+    for (struct vm_area *v = cm_first_after(&c->cm, s->r.start);
+         v && v->range.start < s->r.end; v = cm_next(v))
+        what |= v->owner == vm ? SEG_OWN : SEG_OTHER;
+    return what;
 }
 
-struct place {
-    struct vm_op *op;
-    const struct vm_mmap_req *req;
-    struct vm_range r;
-    int err;
-};
-
-static int place_seg(struct chunk *c, struct vm_range seg, void *arg)
-{
-    struct place *pl = arg;
-    struct vm_op *op = pl->op;
-    struct chunk_ref *ref;
-    int err;
-    if (!c) {
-        err = vmm_new_single(&op->usv->mgr, vm_range_size(seg), seg.start, op->vm, &c);
-        if (err)
-            goto fail;
-    }
-    err = ref_get(op->vm, c, &ref);
-    if (err)
-        goto fail;
-    chunk_lock(c);
-    if (c->kind == CHUNK_MULTI && fsm_alloc_at(&c->cm.fsm, seg)) {
-        chunk_unlock(c);
-        err = -ENOMEM;
-        ref_put_if_unused(op, ref);
-        goto fail;
-    }
-    bool dirty;
-    uint64_t off = pl->req->offset + (seg.start - pl->r.start);
-    insert_new_vma(op, ref, c, seg, pl->req, off, &dirty);
-    chunk_unlock(c);
-    err = setup_new_range(op, seg, pl->req, off, dirty);
-    if (err)
-        goto fail;
-    return 0;
-fail:
-    pl->err = err;
-    return 1;
-}
-
-/* Map req at exactly r (global + process lock). */
+/* Map req at exactly r (global + process lock). The chunks r touches are
+ * all locked (in address order: the only place that holds several chunk
+ * locks) from the check to the last insertion, so another process's fast
+ * path cannot take a piece in between: the call is all or nothing. */
 static long map_at(struct vm_op *op, const struct vm_mmap_req *req, struct vm_range r)
 {
     struct vm_manager *m = &op->usv->mgr;
-    struct classify cl = { .vm = op->vm };
-    for_each_segment(m, r, classify_seg, &cl);
-    if (req->kind == VM_ADDR_FORCE) {
-        if (cl.what & SEG_OTHER)
-            return -ENOMEM;
-        if (cl.what & SEG_SHM)
-            return -EINVAL;
-    } else if (cl.what) {
-        return req->kind == VM_ADDR_NEED ? -EEXIST : -ENOMEM;
-    }
-    /* One VMA per segment, two for splits when unmapping or undoing. */
-    int err = op_reserve(op, cl.nr_segments + 2);
-    if (err)
-        return err;
-    if (cl.what & SEG_OWN)
-        unmap_range(op, r);
-    struct place pl = { .op = op, .req = req, .r = r };
-    for_each_segment(m, r, place_seg, &pl);
-    if (pl.err) {
-        unmap_range(op, r);
-        return pl.err;
-    }
-    return (long)r.start;
-}
-
-static long map_anywhere(struct vm_op *op, const struct vm_mmap_req *req)
-{
-    struct vm_manager *m = &op->usv->mgr;
     struct process_vm *vm = op->vm;
-    long ret;
-    int err;
+    struct seg inline_segs[8];
+    struct seg_list l = { inline_segs, 0, ARRAY_SIZE(inline_segs) };
+    for_each_segment(m, r, collect_seg, &l);
+    if (l.n > l.cap) {
+        l.v = malloc(l.n * sizeof(*l.v));
+        if (!l.v)
+            return -ENOMEM;
+        l.cap = l.n;
+        l.n = 0;
+        for_each_segment(m, r, collect_seg, &l);
+    }
+    long ret = 0;
+    /* References first: ref_get takes the chunk lock itself. */
+    for (unsigned i = 0; i < l.n && !ret; i++) {
+        struct seg *s = &l.v[i];
+        if (s->c && s->c->kind == CHUNK_MULTI)
+            ret = ref_get(vm, s->c, &s->ref);
+        else if (s->c)
+            s->ref = ref_of_chunk(vm, s->c);
+    }
+    /* One VMA per segment, two for the splits at r's ends. */
+    if (!ret)
+        ret = op_reserve(op, op->nr_blank + l.n + 2);
+    if (ret)
+        goto put_refs;
 
-    if (req->size < op->usv->single_min) {
-        ret = map_in_own_chunks(op, req, true);
-        if (ret != -ENOMEM)
-            return ret;
-        /* A new chunk of our own, else room in anyone's. */
-        struct chunk *c;
-        struct chunk_ref *ref;
-        if (vmm_new_multi(m, &c) == 0) {
-            err = ref_get(vm, c, &ref);
-            if (err) {
+    int what = 0;
+    for (unsigned i = 0; i < l.n; i++)
+        if (l.v[i].c)
+            chunk_lock(l.v[i].c);
+    for (unsigned i = 0; i < l.n; i++)
+        what |= classify(vm, &l.v[i]);
+    if (req->kind == VM_ADDR_FORCE)
+        ret = (what & SEG_OTHER) ? -ENOMEM : (what & SEG_SHM) ? -EINVAL : 0;
+    else if (what)
+        ret = req->kind == VM_ADDR_NEED ? -EEXIST : -ENOMEM;
+    if (ret) {
+        for (unsigned i = 0; i < l.n; i++)
+            if (l.v[i].c)
+                chunk_unlock(l.v[i].c);
+        goto put_refs;
+    }
+
+    for (unsigned i = 0; i < l.n; i++) {
+        struct seg *s = &l.v[i];
+        uint64_t off = req->offset + (s->r.start - r.start);
+        if (!s->c) {
+            /* Free pool space: a single chunk of its own (nobody else can
+             * reach it: it is new). */
+            struct chunk *c;
+            ret = vmm_new_single(m, vm_range_size(s->r), s->r.start, vm, &c);
+            if (!ret && (ret = ref_get(vm, c, &s->ref)) != 0)
                 vmm_free_chunk(m, c);
-                return err;
+            if (ret) {
+                log_error("vm", "MAP_FIXED: out of memory after unmapping (%ld)", ret);
+                break;
             }
             chunk_lock(c);
-            ret = try_chunk(op, ref, req, 0);
-            if (ret != -ENOMEM)
-                return ret;
-            chunk_unlock(c);
-            ref_put_if_unused(op, ref);
+            s->c = c;
+        } else if (what & SEG_OWN) {
+            unmap_in_chunk(op, s->ref, s->r);
         }
-        list_for_each_entry(c, &m->multi_chunks, multi_link) {
-            if (ref_of_chunk(vm, c) || chunk_largest_free(c) < req->size)
-                continue;   /* racy peek, rechecked under the chunk lock */
-            err = ref_get(vm, c, &ref);
-            if (err)
-                return err;
-            chunk_lock(c);
-            ret = try_chunk(op, ref, req, 0);
-            if (ret != -ENOMEM)
-                return ret;
-            chunk_unlock(c);
-            ref_put_if_unused(op, ref);
+        if (s->c->kind == CHUNK_MULTI && fsm_alloc_at(&s->c->cm.fsm, s->r)) {
+            ret = -ENOMEM;      /* only if the fsm could not get a node */
+            break;
         }
+        insert_new_vma(op, s->ref, s->c, s->r, req, off, &s->dirty);
     }
+    unsigned placed = ret ? 0 : l.n;
+    for (unsigned i = 0; i < l.n; i++)
+        if (l.v[i].c)
+            chunk_unlock(l.v[i].c);
+    for (unsigned i = 0; i < placed && !ret; i++)
+        ret = setup_or_defer(op, l.v[i].r, req, req->offset + (l.v[i].r.start - r.start),
+                             l.v[i].dirty);
+    if (ret) {
+        op->nr_setups = 0;      /* only this call's segments were deferred */
+        unmap_range(op, r);
+    }
+    for (unsigned i = 0; i < l.n; i++)
+        if (l.v[i].ref && l.v[i].c && l.v[i].c->kind == CHUNK_MULTI)
+            ref_put_if_unused(op, l.v[i].ref);
+    if (l.v != inline_segs)
+        free(l.v);
+    return ret ? ret : (long)r.start;
+
+put_refs:
+    for (unsigned i = 0; i < l.n; i++)
+        if (l.v[i].ref && l.v[i].c && l.v[i].c->kind == CHUNK_MULTI)
+            ref_put_if_unused(op, l.v[i].ref);
+    if (l.v != inline_segs)
+        free(l.v);
+    return ret;
+}
+
+/* A new multi chunk for this process and the request in it. */
+static long map_in_new_chunk(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
     struct chunk *c;
-    err = vmm_new_single(m, req->size, 0, vm, &c);
+    struct chunk_ref *ref;
+    int err = vmm_new_multi(m, &c);
+    if (err)
+        return err;
+    err = ref_get(op->vm, c, &ref);
+    if (err) {
+        vmm_free_chunk(m, c);
+        return err;
+    }
+    chunk_lock(c);
+    long ret = try_chunk(op, ref, req, 0);
+    if (ret != -ENOMEM)
+        return ret;
+    chunk_unlock(c);
+    ref_put_if_unused(op, ref);
+    return -ENOMEM;
+}
+
+/* Room in any multi chunk (other processes' too). */
+static long map_in_any_chunk(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct chunk *c;
+    list_for_each_entry(c, &m->multi_chunks, multi_link) {
+        if (ref_of_chunk(op->vm, c))
+            continue;   /* ours: tried already */
+        chunk_lock(c);
+        bool room = chunk_largest_free(c) >= req->size;
+        chunk_unlock(c);
+        if (!room)
+            continue;
+        struct chunk_ref *ref;
+        int err = ref_get(op->vm, c, &ref);
+        if (err)
+            return err;
+        chunk_lock(c);
+        long ret = try_chunk(op, ref, req, 0);
+        if (ret != -ENOMEM)
+            return ret;
+        chunk_unlock(c);
+        ref_put_if_unused(op, ref);
+    }
+    return -ENOMEM;
+}
+
+static long map_in_single_chunk(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    struct chunk *c;
+    int err = vmm_new_single(m, req->size, 0, op->vm, &c);
     if (err)
         return err;
     struct chunk_ref *ref;
-    err = ref_get(vm, c, &ref);
+    err = ref_get(op->vm, c, &ref);
     if (err) {
         vmm_free_chunk(m, c);
         return err;
     }
     chunk_lock(c);
     return finish_in_chunk(op, ref, c, chunk_range(c).start, req);
+}
+
+/* Placement of an Any request, global lock held. Small requests: the
+ * process's chunks, then a chunk of its own while the pool is roomy (few
+ * processes per chunk: less lock sharing), else other processes' chunks
+ * first (less address space used). Large ones get a single-VMA chunk. If
+ * the pool is too fragmented, empty spare chunks are reclaimed once. */
+static long map_anywhere(struct vm_op *op, const struct vm_mmap_req *req)
+{
+    struct vm_manager *m = &op->usv->mgr;
+    long ret;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (req->size < op->usv->single_min) {
+            ret = map_in_own_chunks(op, req, true);
+            if (ret != -ENOMEM)
+                return ret;
+            bool roomy = m->fsm.free_bytes >= vm_range_size(m->range) / 4;
+            if (roomy && (ret = map_in_new_chunk(op, req)) != -ENOMEM)
+                return ret;
+            if ((ret = map_in_any_chunk(op, req)) != -ENOMEM)
+                return ret;
+            if (!roomy && (ret = map_in_new_chunk(op, req)) != -ENOMEM)
+                return ret;
+        }
+        ret = map_in_single_chunk(op, req);
+        if (ret != -ENOMEM)
+            return ret;
+        if (req->size >= op->usv->single_min && req->size <= m->chunk_size / 2 &&
+            (ret = map_in_any_chunk(op, req)) != -ENOMEM)
+            return ret;
+        if (attempt == 0 && reclaim_spare_chunks(op) == 0)
+            break;
+    }
+    return -ENOMEM;
 }
 
 long map_locked(struct vm_op *op, const struct vm_mmap_req *req)
@@ -342,11 +434,25 @@ long process_vm_mmap(struct process_vm *vm, uintptr_t addr, size_t len, int prot
     }
     lock_global_and_process(vm);
     op_init(&op, vm, true);
+    op.defer_setup = true;
     ret = map_locked(&op, &req);
     if (ret >= 0 && req.low_2g && (uintptr_t)ret + req.size > LOW_2G) {
+        op.nr_setups = 0;
         unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
         ret = -ENOMEM;
     }
+    if (ret >= 0 && op.nr_setups) {
+        /* The new VMAs are this process's: their host work (protect, file
+         * map, populate) needs only the process lock. */
+        vmm_unlock(&usv->mgr);
+        op.have_global = false;
+        int err = setup_deferred(&op, &req);
+        if (err) {
+            unmap_range(&op, vm_range_make((uintptr_t)ret, req.size));
+            ret = err;
+        }
+    }
+    op.nr_setups = 0;
     op_finish(&op);
     return ret;
 }

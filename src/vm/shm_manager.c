@@ -83,12 +83,15 @@ void shm_manager_destroy(struct user_space_vm *usv)
     usv->shm = NULL;
 }
 
+/* Linux keeps a removed (SHM_DEST) segment findable by id until its last
+ * detach: IPC_STAT works and shmat may still attach it (a Linux feature
+ * shmctl(2) documents). Only the key lookup forgets it. */
 static struct shm_segment *find_id(struct shm_manager *shm, int shmid)
 {
     if (shmid < 0)
         return NULL;
     struct shm_segment *seg = shm->slots[shmid % SHM_MNI];
-    return seg && seg->id == shmid && !seg->removed ? seg : NULL;
+    return seg && seg->id == shmid ? seg : NULL;
 }
 
 static struct shm_segment *find_key(struct shm_manager *shm, key_t key)

@@ -288,7 +288,8 @@ int cm_check(const struct vm_chunk_manager *cm)
                            page_index(cm, v->range.end), 1) == page_index(cm, v->range.end),
                   "dirty page in VMA %#lx", cs, (unsigned long)v->range.start);
         }
-        CHECK(v->owner || v->nr_sharers > 0, "VMA %#lx has no owner", cs,
+        /* A shm segment may have no attacher (it lives until IPC_RMID). */
+        CHECK(v->owner || (v->flags & VMA_SHM), "VMA %#lx has no owner", cs,
               (unsigned long)v->range.start);
         bytes += vma_size(v);
         n++;

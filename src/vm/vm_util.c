@@ -132,6 +132,9 @@ int vm_mmap_req_parse(uintptr_t addr, size_t len, int prot, int flags,
         }
         if (sync)
             return -EOPNOTSUPP;
+        /* Linux's file_mmap_ok(): the end must fit a file offset. */
+        if (offset > (uint64_t)INT64_MAX - size)
+            return -EOVERFLOW;
         host_fd = vm_file_host_fd(file);
         if (host_fd < 0) {
             host_fd = -1;

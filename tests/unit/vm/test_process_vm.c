@@ -59,6 +59,7 @@ static void test_mmap_munmap_basic(void **state)
     assert_int_equal(process_vm_munmap(vm, (uintptr_t)a, 3 * PG), 0);
     assert_true(vt_read_faults((uintptr_t)a));
     assert_int_equal(user_space_vm_check(usv), 0);
+    assert_int_equal(process_vm_check(vm), 0);
     process_vm_destroy(vm);
 }
 
@@ -80,6 +81,17 @@ static void test_reuse_is_zero(void **state)
         assert_true(vt_all_zero((uintptr_t)b, len));
         assert_int_equal(process_vm_munmap(vm, (uintptr_t)b, len), 0);
     }
+    /* Reuse after touching all, some or none of the pages, many times over
+     * (the zeroing path switches between memset and discard). */
+    for (int round = 0; round < 100; round++) {
+        long a = map(vm, 16 * PG, RW);
+        assert_true(vt_all_zero((uintptr_t)a, 16 * PG));
+        int pattern = (round / 20) % 3;
+        for (int p = 0; p < 16; p++)
+            if (pattern == 0 || (pattern == 1 && p % 3 == 0))
+                ((volatile char *)a)[p * PG + 7] = 0x5c;
+        assert_int_equal(process_vm_munmap(vm, (uintptr_t)a, 16 * PG), 0);
+    }
     /* Many small dirty frees: past the dirty bound they are flushed. */
     long big[600];
     for (int i = 0; i < 600; i++) {
@@ -93,6 +105,7 @@ static void test_reuse_is_zero(void **state)
         assert_true(vt_all_zero((uintptr_t)a, PG));
     }
     assert_int_equal(user_space_vm_check(usv), 0);
+    assert_int_equal(process_vm_check(vm), 0);
     process_vm_destroy(vm);
 }
 
@@ -185,6 +198,7 @@ static void test_many_processes_pool_whole(void **state)
         for (int k = 0; k < 40; k++)
             assert_int_equal(*(volatile char *)addrs[i][k], (char)i);
     for (int i = 4; i >= 0; i--) {
+        assert_int_equal(process_vm_check(vms[i]), 0);
         process_vm_destroy(vms[i]);
         assert_int_equal(user_space_vm_check(usv), 0);
         for (int j = 0; j < i; j++)
@@ -299,6 +313,38 @@ static void test_pool_exhaustion(void **state)
     process_vm_destroy(vm);
 }
 
+/* Empty chunks kept as spares are reclaimed when a large map needs the
+ * address space. */
+static void test_spare_chunks_reclaimed(void **state)
+{
+    struct user_space_vm *u = vt_pool(64 * MiB, 4 * MiB);
+    struct process_vm *vms[10];
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(process_vm_create(u, 50 + i, &vms[i]), 0);
+        long a = process_vm_mmap(vms[i], 0, PG, RW, PA, NULL, 0);
+        assert_true(a > 0);
+        assert_int_equal(process_vm_munmap(vms[i], (uintptr_t)a, PG), 0);
+    }
+    struct user_space_vm_stats st;
+    user_space_vm_get_stats(u, &st);
+    assert_true(st.nr_multi_chunks >= 4);       /* kept as spares */
+    assert_int_equal(st.nr_vmas, 0);
+    long big = process_vm_mmap(vms[0], 0, 56 * MiB, RW, PA, NULL, 0);
+    assert_true(big > 0);
+    assert_int_equal(user_space_vm_check(u), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(process_vm_check(vms[i]), 0);
+    /* The others still work (they lost their spares). */
+    for (int i = 1; i < 10; i++) {
+        long a = process_vm_mmap(vms[i], 0, PG, RW, PA, NULL, 0);
+        assert_true(a > 0);
+    }
+    for (int i = 0; i < 10; i++)
+        process_vm_destroy(vms[i]);
+    assert_true(vt_pool_is_clean(u));
+    user_space_vm_destroy(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_populate_and_flags),
         cmocka_unit_test(test_single_chunk_trim_split),
         cmocka_unit_test(test_pool_exhaustion),
+        cmocka_unit_test(test_spare_chunks_reclaimed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

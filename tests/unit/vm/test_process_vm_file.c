@@ -151,6 +151,8 @@ static void test_access_vs_native(void **state)
         { O_RDWR, RW, MAP_SHARED },
         { O_RDWR, RW, MAP_SHARED_VALIDATE },
         { O_RDWR, RW, MAP_SHARED_VALIDATE | 0x8000000 },
+        { O_RDWR, RW, MAP_SHARED_VALIDATE | 0x200000 },
+        { O_RDWR, RW, MAP_SHARED | 0x200000 },
         { O_RDWR, RW, MAP_SHARED_VALIDATE | MAP_SYNC },
         { O_RDWR, RW, MAP_SHARED | MAP_SYNC },
         { O_RDWR, RW, MAP_SHARED | MAP_PRIVATE | 0x8 },

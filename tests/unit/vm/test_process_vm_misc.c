@@ -89,6 +89,29 @@ static void test_brk(void **state)
     process_vm_destroy(vm);
 }
 
+static void test_mark_stack(void **state)
+{
+    struct process_vm *vm = new_vm(1);
+    long s = process_vm_mmap(vm, 0, 16 * PG, RW, PA | MAP_STACK, NULL, 0);
+    assert_true(s > 0);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s + 4 * PG, 12 * PG), 0);
+    char buf[1024];
+    process_vm_render_maps(vm, buf, sizeof(buf));
+    char *line2 = strchr(buf, '\n') + 1;
+    assert_null(strstr(buf, "[stack]") < line2 ? (void *)1 : NULL);   /* first line: no name */
+    assert_non_null(strstr(line2, "[stack]"));
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 17 * PG), -ENOMEM);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s + 1, PG), -EINVAL);
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 0), -EINVAL);
+    /* Marking the rest makes one [stack] line. */
+    assert_int_equal(process_vm_mark_stack(vm, (uintptr_t)s, 16 * PG), 0);
+    process_vm_render_maps(vm, buf, sizeof(buf));
+    assert_int_equal(strchr(buf, '\n') - buf + 1, (long)strlen(buf));
+    assert_non_null(strstr(buf, "[stack]"));
+    assert_int_equal(user_space_vm_check(usv), 0);
+    process_vm_destroy(vm);
+}
+
 static void test_madvise(void **state)
 {
     struct process_vm *vm = new_vm(1);
@@ -210,6 +233,22 @@ static void test_mremap_moves(void **state)
     assert_int_equal(*(unsigned char *)d, 0x17);
     assert_true(vt_all_zero((uintptr_t)m, 8 * PG));
     assert_int_equal(process_vm_check_access(vm, (uintptr_t)m, 8 * PG, RW), 0);
+    /* A VMA made of two separately touched maps is two host mappings: the
+     * host move fails for the whole and the data is moved piece by piece
+     * (or copied); either way it arrives. */
+    long x = process_vm_mmap(vm, 0, 2 * PG, RW, PA, NULL, 0);
+    memset((void *)x, 0x61, 2 * PG);
+    assert_int_equal(process_vm_mmap(vm, (uintptr_t)x + 2 * PG, PG, RW, PA | MAP_FIXED, NULL, 0),
+                     x + 2 * (long)PG);
+    memset((void *)(x + 2 * (long)PG), 0x62, PG);
+    assert_int_equal(process_vm_mmap(vm, (uintptr_t)x + 3 * PG, PG, PROT_READ, PA | MAP_FIXED, NULL, 0),
+                     x + 3 * (long)PG);
+    long y = process_vm_mremap(vm, (uintptr_t)x, 3 * PG, 6 * PG, MREMAP_MAYMOVE, 0);
+    assert_true(y > 0 && y != x);
+    assert_int_equal(*(unsigned char *)(y + 2 * (long)PG - 1), 0x61);
+    assert_int_equal(*(unsigned char *)(y + 2 * (long)PG), 0x62);
+    assert_int_equal(*(unsigned char *)(y + 3 * (long)PG - 1), 0x62);
+    assert_true(vt_all_zero((uintptr_t)y + 3 * PG, 3 * PG));
     /* A big single-chunk mapping grows in place when the pool allows. */
     long big = process_vm_mmap(vm, 0, 16 * MiB, RW, PA, NULL, 0);
     *(volatile char *)big = 3;
@@ -231,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brk),
+        cmocka_unit_test(test_mark_stack),
         cmocka_unit_test(test_madvise),
         cmocka_unit_test(test_mincore_and_access),
         cmocka_unit_test(test_maps_format),

@@ -105,7 +105,7 @@ static const struct vcase cases[] = {
     { "mmap huge len", OP_MMAP, 0, SIZE_MAX - 100, RW, PA, .abs = 1 },
     { "mmap no type", OP_MMAP, P(4), P(1), RW, MAP_ANONYMOUS | MAP_FIXED },
     { "mmap shared|private anon", OP_MMAP, P(4), P(1), RW, MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED },
-    { "mmap validate unknown flag anon", OP_MMAP, P(4), P(1), RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED | 0x8000000 },
+    { "mmap validate unknown flag anon", OP_MMAP, P(4), P(1), RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED | 0x200000 },
     { "mmap shared anon fixed", OP_MMAP, P(4), P(2), RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED },
     { "mmap shared growsdown", OP_MMAP, P(4), P(2), RW, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED },
     { "mmap private unknown flag", OP_MMAP, P(4), P(2), RW, PA | MAP_FIXED | 0x8000000 },
@@ -367,7 +367,7 @@ static void test_against_native(void **state)
                             c->name, bad);
                 failures++;
             }
-            if (user_space_vm_check(s.usv)) {
+            if (user_space_vm_check(s.usv) || process_vm_check(s.vm)) {
                 print_error("[%s] %s: invariants broken\n", placement_name[pl], c->name);
                 failures++;
             }
