@@ -169,9 +169,15 @@ static ssize_t os_render_maps(void *ctx, int slot, char *buf, size_t len)
 {
     return process_vm_render_maps(((struct os_ctx *)ctx)->vm[slot], buf, len);
 }
+/* The pool's invariants, and every process's view of its chunks. */
 static int os_check(void *ctx)
 {
-    return user_space_vm_check(((struct os_ctx *)ctx)->usv);
+    struct os_ctx *c = ctx;
+    int r = user_space_vm_check(c->usv);
+    for (int s = 0; s < VMT_MAX_SLOTS && !r; s++)
+        if (c->vm[s])
+            r = process_vm_check(c->vm[s]);
+    return r;
 }
 static void os_stats(void *ctx, struct vmt_stats *out)
 {

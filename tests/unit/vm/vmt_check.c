@@ -412,10 +412,10 @@ int vmt_check_empty(struct vmt_engine *e)
         if (t->ops->stats) {
             struct vmt_stats st;
             t->ops->stats(t->ctx, &st);
-            size_t cached = st.nr_multi_chunks * e->cfg.chunk_pages * VMT_PAGE;
-            /* Whole again, up to empty multi-VMA chunks kept for reuse. */
-            if (st.nr_vmas || st.nr_single_chunks || st.nr_shm_segments ||
-                st.free_bytes + cached != st.total_bytes)
+            /* vm-core frees a process's spare (empty, cached) multi chunk
+             * when the process goes: nothing at all is left. */
+            if (st.nr_vmas || st.nr_chunks || st.nr_shm_segments ||
+                st.free_bytes != st.total_bytes)
                 return vmt_fail(e, "%s: pool not whole after every process left: free %zu of "
                                 "%zu, %zu single + %zu multi chunks, %zu VMAs, %zu shm",
                                 t->name, st.free_bytes, st.total_bytes, st.nr_single_chunks,
