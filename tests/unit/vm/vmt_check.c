@@ -184,7 +184,11 @@ static int check_page(struct vmt_engine *e, struct vmt_target *t, int64_t p, boo
     if (!vmt_in_pool(&e->m, p) || !host_readable(&e->m, p))
         return 0;
     uint64_t found;
-    if (vmt_check_tag(vmt_addr(t, p), e->m.pg[p].tag, full, &found))
+    int r = vmt_guarded_check(vmt_addr(t, p), e->m.pg[p].tag, full, &found);
+    if (r == -2)
+        return vmt_fail(e, "%s: reading page %ld (kind %d owner %d prot %d) faults", t->name,
+                        (long)p, e->m.pg[p].kind, e->m.pg[p].owner, e->m.pg[p].prot);
+    if (r)
         return vmt_fail(e, "%s: page %ld (kind %d owner %d) holds %#llx, model wrote %#llx",
                         t->name, (long)p, e->m.pg[p].kind, e->m.pg[p].owner,
                         (unsigned long long)found, (unsigned long long)e->m.pg[p].tag);

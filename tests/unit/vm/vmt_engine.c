@@ -311,7 +311,11 @@ void vmt_scribble(struct vmt_engine *e, int s, int64_t p, int64_t n, int max_pag
             continue;
         uint64_t tag = vmt_new_tag(&e->m);
         for (int ti = 0; ti < e->nt; ti++)
-            vmt_write_tag(vmt_addr(e->t[ti], q), tag);
+            if (vmt_guarded_write(vmt_addr(e->t[ti], q), tag)) {
+                vmt_fail(e, "%s: writing page %ld faults; the model has it mapped with prot %d",
+                         e->t[ti]->name, (long)q, prot);
+                return;
+            }
         e->m.pg[q].tag = tag;
     }
 }
@@ -388,7 +392,7 @@ static int pick_op(struct vmt_engine *e)
 {
     /* weights per op kind; native mode keeps to what a fixed region allows */
     static const int multi[VMT_OP_COUNT] = { 14, 6, 11, 4, 15, 12, 9, 5, 5, 6, 6, 1, 6 };
-    static const int native[VMT_OP_COUNT] = { 0, 6, 18, 6, 17, 17, 12, 10, 0, 0, 6, 0, 8 };
+    static const int native[VMT_OP_COUNT] = { 10, 6, 16, 6, 17, 15, 12, 10, 0, 0, 6, 0, 8 };
     const int *w = e->cfg.native_mode ? native : multi;
     int total = 0;
     for (int k = 0; k < VMT_OP_COUNT; k++)
@@ -396,6 +400,8 @@ static int pick_op(struct vmt_engine *e)
     int r = (int)vmt_below(&e->rng, (uint64_t)total);
     for (int k = 0; k < VMT_OP_COUNT; k++) {
         if (r < w[k]) {
+            if (k == VMT_OP_MMAP && e->cfg.native_mode && e->nt == 1)
+                return VMT_OP_MMAP_FIXED;   /* native alone cannot choose places */
             if (k == VMT_OP_BRK && !e->cfg.use_brk)
                 return VMT_OP_MMAP;
             if (k == VMT_OP_SHM && !e->cfg.use_shm)
@@ -578,6 +584,7 @@ int vmt_run(const struct vmt_config *cfg, struct vmt_target *const *targets, int
     e->host_prot = malloc(cfg->npages);
     int rc = vmt_model_init(&e->m, cfg->npages) || !e->host_prot ? -1 : 0;
 
+    vmt_guard_install();
     for (int s = 0; s < cfg->nslots && rc == 0; s++)
         rc = vmt_proc_start(e, s);
     double deadline = cfg->seconds > 0 ? now_s() + cfg->seconds : 0;
@@ -634,6 +641,7 @@ int vmt_run(const struct vmt_config *cfg, struct vmt_target *const *targets, int
                 if (e->m.proc[s].live && e->t[ti]->ops->proc_destroy)
                     e->t[ti]->ops->proc_destroy(e->t[ti]->ctx, s);
     }
+    vmt_guard_remove();
     if (out)
         *out = e->c;
     if (rc && fail) {

@@ -1,6 +1,8 @@
 /* Reference model for the randomized memory-manager tests (see vmt_model.h). */
 #include "vmt_model.h"
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +200,64 @@ int vmt_check_tag(uintptr_t page_addr, uint64_t tag, bool full, uint64_t *found)
                 return -1;
             }
     return 0;
+}
+
+/* Faults while the engine touches guest pages become failures with a
+ * message (single-threaded: the engine's thread only). */
+static sigjmp_buf guard_jmp;
+static volatile sig_atomic_t guard_on;
+static struct sigaction old_segv, old_bus;
+
+static void guard_handler(int sig)
+{
+    if (guard_on) {
+        guard_on = 0;
+        siglongjmp(guard_jmp, 1);
+    }
+    /* Not ours: put the old handler back and let the fault happen again. */
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+}
+
+void vmt_guard_install(void)
+{
+    struct sigaction sa = { .sa_handler = guard_handler };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+}
+
+void vmt_guard_remove(void)
+{
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+}
+
+/* The arguments go through volatile copies: sigsetjmp may clobber them. */
+int vmt_guarded_write(uintptr_t page_addr, uint64_t tag)
+{
+    volatile uintptr_t a = page_addr;
+    volatile uint64_t t = tag;
+    if (sigsetjmp(guard_jmp, 1))
+        return -2;
+    guard_on = 1;
+    vmt_write_tag(a, t);
+    guard_on = 0;
+    return 0;
+}
+
+int vmt_guarded_check(uintptr_t page_addr, uint64_t tag, bool full, uint64_t *found)
+{
+    volatile uintptr_t a = page_addr;
+    volatile uint64_t t = tag;
+    volatile bool f = full;
+    uint64_t *volatile out = found;
+    if (sigsetjmp(guard_jmp, 1))
+        return -2;
+    guard_on = 1;
+    int r = vmt_check_tag(a, t, f, out);
+    guard_on = 0;
+    return r;
 }
 
 int vmt_parse_maps(const char *text, uintptr_t lo, uintptr_t hi,

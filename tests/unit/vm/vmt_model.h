@@ -120,6 +120,13 @@ void vmt_write_tag(uintptr_t page_addr, uint64_t tag);
 /* 0 if the page holds `tag` (0: is all zeros, fully checked if `full`). */
 int vmt_check_tag(uintptr_t page_addr, uint64_t tag, bool full, uint64_t *found);
 
+/* The same, but a fault (the host protection is not what the model says)
+ * returns -2 instead of killing the test. Needs vmt_guard_install(). */
+int vmt_guarded_write(uintptr_t page_addr, uint64_t tag);
+int vmt_guarded_check(uintptr_t page_addr, uint64_t tag, bool full, uint64_t *found);
+void vmt_guard_install(void);
+void vmt_guard_remove(void);
+
 /* Parse /proc/<pid>/maps style text: calls fn(start, end, "rwxp") per line
  * inside [lo, hi) (clipped). Returns the number of lines or -1. */
 int vmt_parse_maps(const char *text, uintptr_t lo, uintptr_t hi,

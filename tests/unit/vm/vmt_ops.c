@@ -34,6 +34,16 @@ static bool range_usable(struct vmt_engine *e, int s, int64_t p, int64_t n)
     return !vmt_touches_special(e, s, p, n);
 }
 
+/* In the lockstep run (native + process_vm), a call that lets the manager
+ * choose the place (mmap anywhere, a hint that is not free, mremap that
+ * moves) runs on process_vm first; native Linux then gets the same call
+ * at the place process_vm chose (MAP_FIXED_NOREPLACE, MREMAP_FIXED), so
+ * both address spaces stay alike. Only possible with both targets. */
+static bool leader_mode(const struct vmt_engine *e)
+{
+    return e->cfg.native_mode && e->nt == 2 && e->t[0]->native && !e->t[1]->native;
+}
+
 /* ---- mmap --------------------------------------------------------------- */
 
 bool vmt_gen_mmap(struct vmt_engine *e, struct vmt_call *c)
@@ -67,6 +77,8 @@ int vmt_exec_mmap(struct vmt_engine *e, const struct vmt_call *c)
     struct vmt_expect x = { .npg = npg };
 
     if (kind == VMT_OP_MMAP) {
+        if (e->cfg.native_mode && !leader_mode(e))
+            return 1;
         x.anyfree = x.enomem_if_full = true;
     } else if (kind == VMT_OP_MMAP_HINT) {
         if (vmt_range_avail(m, p, npg, s)) {
@@ -77,7 +89,7 @@ int vmt_exec_mmap(struct vmt_engine *e, const struct vmt_call *c)
             x.exact = true;
             x.exact_pg = p;
             x.anyfree = x.enomem_if_full = !e->cfg.native_mode;
-        } else if (e->cfg.native_mode) {
+        } else if (e->cfg.native_mode && !leader_mode(e)) {
             return 1;           /* Linux would map outside the region */
         } else {
             x.anyfree = x.enomem_if_full = true;
@@ -116,8 +128,19 @@ int vmt_exec_mmap(struct vmt_engine *e, const struct vmt_call *c)
              (unsigned long)c->skew, c->len, c->prot, c->flags);
     if (kind != VMT_OP_MMAP)
         vmt_affect(e, p, npg);
-    RUN(e, t->ops->mmap(t->ctx, s, kind == VMT_OP_MMAP ? 0 : vmt_addr(t, p) + c->skew, c->len,
-                        c->prot, c->flags));
+    if (leader_mode(e) && x.anyfree) {
+        struct vmt_target *os = e->t[1], *nat = e->t[0];
+        x.res[1] = os->ops->mmap(os->ctx, s, kind == VMT_OP_MMAP ? 0 : vmt_addr(os, p) + c->skew,
+                                 c->len, c->prot, c->flags);
+        x.res[0] = x.res[1] < 0 && x.res[1] >= -4095
+                       ? x.res[1]
+                       : nat->ops->mmap(nat->ctx, s, vmt_addr(nat, (x.res[1] - (long)os->base) /
+                                                                      (long)VMT_PAGE),
+                                        c->len, c->prot, c->flags | MAP_FIXED_NOREPLACE);
+    } else {
+        RUN(e, t->ops->mmap(t->ctx, s, kind == VMT_OP_MMAP ? 0 : vmt_addr(t, p) + c->skew,
+                            c->len, c->prot, c->flags));
+    }
     struct vmt_outcome o;
     if (vmt_judge(e, &x, true, vmt_opname(kind), &o))
         return -1;
@@ -310,7 +333,7 @@ int vmt_exec_mremap(struct vmt_engine *e, const struct vmt_call *c)
                         vmt_expect_err(&x, ENOMEM);
                 }
             } else if (flags & MREMAP_MAYMOVE) {
-                if (e->cfg.native_mode)
+                if (e->cfg.native_mode && !leader_mode(e))
                     return 1;   /* Linux would move it out of the region */
                 x.anyfree = x.enomem_if_full = true;
             } else {
@@ -320,7 +343,18 @@ int vmt_exec_mremap(struct vmt_engine *e, const struct vmt_call *c)
     }
     vmt_note(e, "mremap page %ld len %#zx -> %#zx flags %d", (long)p, c->len, c->new_len, flags);
     vmt_affect(e, p, new_n > n ? new_n : n);
-    RUN(e, t->ops->mremap(t->ctx, s, vmt_addr(t, p), c->len, c->new_len, flags, 0));
+    if (leader_mode(e) && x.anyfree && !inplace) {
+        struct vmt_target *os = e->t[1], *nat = e->t[0];
+        x.res[1] = os->ops->mremap(os->ctx, s, vmt_addr(os, p), c->len, c->new_len, flags, 0);
+        x.res[0] = x.res[1] < 0 && x.res[1] >= -4095
+                       ? x.res[1]
+                       : nat->ops->mremap(nat->ctx, s, vmt_addr(nat, p), c->len, c->new_len,
+                                          flags | MREMAP_FIXED,
+                                          vmt_addr(nat, (x.res[1] - (long)os->base) /
+                                                            (long)VMT_PAGE));
+    } else {
+        RUN(e, t->ops->mremap(t->ctx, s, vmt_addr(t, p), c->len, c->new_len, flags, 0));
+    }
     struct vmt_outcome o;
     if (vmt_judge(e, &x, true, "mremap", &o))
         return -1;

@@ -304,6 +304,14 @@ static int shm_detach(struct vmt_engine *e, const struct vmt_call *c)
             return 1;
         at = (int64_t)e->m.seg[g].first + (good ? 0 : 1);
     }
+    if (!good) {    /* the page may still start another attachment of s */
+        for (int h = 0; h < VMT_MAX_SEGS; h++)
+            if (e->m.seg[h].live && seg_attached(&e->m.seg[h], s) &&
+                (int64_t)e->m.seg[h].first == at) {
+                g = h;
+                good = true;
+            }
+    }
     vmt_note(e, "shm_detach page %ld (segment %d)", (long)at, g);
     vmt_affect(e, at, g >= 0 ? (int64_t)e->m.seg[g].npages : 1);
     int r = t->ops->shm_detach(t->ctx, s, vmt_addr(t, at));
