@@ -167,6 +167,53 @@ static void test_mremap_over_split_mapping(void **state)
     run_case(repro_mremap_over_split_mapping);
 }
 
+/* ---- growing in place across a chunk border ---------------------------- */
+
+/* Found by process_vm_vs_native (seed 330, 4 calls; open): mremap growth
+ * whose new pages are free but lie past the end of the mapping's chunk
+ * (here: its last 2 pages are free in the first multi chunk, the next one
+ * is free pool space) is not done in place: with MREMAP_MAYMOVE the
+ * mapping moves, without it the call is -ENOMEM. Linux grows it in place.
+ * VMAs of one mapping may already span chunks ("logical VMAs" for
+ * mremap's old range), so the extension could be a new piece. */
+static int repro_mremap_grow_across_chunk_border(char *why, size_t len)
+{
+    uintptr_t n = native_region(2300);
+    EXPECT(n, "native region");
+    EXPECT(mmap((void *)(n + 1574 * P), 629 * P, PROT_READ | PROT_WRITE, PA | MAP_FIXED, -1, 0) ==
+               (void *)(n + 1574 * P), "native mmap");
+    EXPECT(munmap((void *)(n + 2046 * P), 5 * P) == 0, "native munmap");
+    void *r = mremap((void *)(n + 2019 * P), 27 * P, 30 * P, 0);
+    EXPECT(r == (void *)(n + 2019 * P), "native Linux mremap returned %p", r);
+    munmap((void *)n, 2300 * P);
+
+    struct user_space_vm *usv = pool(64 * MiB, 8 * MiB);
+    struct process_vm *vm = usv ? proc(usv, 1) : NULL;
+    EXPECT(vm, "pool");
+    uintptr_t b = user_space_vm_range(usv).start;
+    /* The first multi chunk: pages 0-2047 of the pool. */
+    EXPECT(process_vm_mmap(vm, 0, 31 * P, PROT_READ, PA, NULL, 0) == (long)b, "first mmap");
+    /* A mapping across its end (2048), then a hole at 2046-2050. */
+    EXPECT(process_vm_mmap(vm, b + 1574 * P, 629 * P, PROT_READ | PROT_WRITE, PA | MAP_FIXED,
+                           NULL, 0) == (long)(b + 1574 * P), "fixed mmap");
+    EXPECT(process_vm_munmap(vm, b + 2046 * P, 5 * P) == 0, "munmap");
+    long got = process_vm_mremap(vm, b + 2019 * P, 27 * P, 30 * P, 0, 0);
+    long moved = process_vm_mremap(vm, b + 2019 * P, 27 * P, 30 * P, MREMAP_MAYMOVE, 0);
+    EXPECT(user_space_vm_check(usv) == 0, "user_space_vm_check failed");
+    process_vm_destroy(vm);
+    user_space_vm_destroy(usv);
+    EXPECT(got == (long)(b + 2019 * P),
+           "mremap growing pages 2019-2045 by 3 free pages (2046-2048, across the chunk border "
+           "at 2048) returned %ld, Linux grows in place; with MREMAP_MAYMOVE: page %ld", got,
+           moved > 0 ? (long)(((uintptr_t)moved - b) / P) : moved);
+    return 0;
+}
+
+static void test_mremap_grow_across_chunk_border(void **state)
+{
+    run_case(repro_mremap_grow_across_chunk_border);
+}
+
 /* ---- shm segments nobody has attached ---------------------------------- */
 
 /* Found by multi_process (seed 3, 2 calls): user_space_vm_check() returns
@@ -312,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mremap_fixed_onto_own_mapping),
         cmocka_unit_test(test_mremap_over_split_mapping),
+        cmocka_unit_test(test_mremap_grow_across_chunk_border),
         cmocka_unit_test(test_shm_unattached_segment),
         cmocka_unit_test(test_shm_rmid_while_attached),
         cmocka_unit_test(test_map_fixed_own_page_race),

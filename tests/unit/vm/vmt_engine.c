@@ -502,6 +502,7 @@ unsigned vmt_parse_tolerate(const char *s)
         { "mremap_reserve", VMT_KB_MREMAP_RESERVE },
         { "shm_rmid", VMT_KB_SHM_RMID },
         { "shm_unattached", VMT_KB_SHM_UNATTACHED },
+        { "mremap_inplace", VMT_KB_MREMAP_INPLACE },
     };
     unsigned mask = 0;
     if (!s)

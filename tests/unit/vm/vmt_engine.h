@@ -94,6 +94,9 @@ enum {
                                            IPC_STAT and IPC_RMID */
     VMT_KB_SHM_UNATTACHED  = 1 << 2,    /* "shm_unattached": user_space_vm_check
                                            fails while a segment has no attacher */
+    VMT_KB_MREMAP_INPLACE  = 1 << 3,    /* "mremap_inplace": growing a mapping in
+                                           place stops at a chunk border (moves
+                                           it, or ENOMEM without MAYMOVE) */
 };
 unsigned vmt_parse_tolerate(const char *s);
 

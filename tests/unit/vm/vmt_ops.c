@@ -325,7 +325,7 @@ int vmt_exec_mremap(struct vmt_engine *e, const struct vmt_call *c)
                 e->c.inplace_possible++;
                 x.exact = true;
                 x.exact_pg = p;
-                if (!e->cfg.native_mode) {
+                if (e->cfg.tolerate & VMT_KB_MREMAP_INPLACE) {
                     /* Linux grows in place; a chunk border may stop onespace. */
                     if (flags & MREMAP_MAYMOVE)
                         x.anyfree = x.enomem_if_full = true;
