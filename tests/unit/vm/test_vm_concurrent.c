@@ -26,7 +26,7 @@
 #include "vm/process_vm.h"
 #include "vm/shm_manager.h"
 #include "vm/user_space_vm.h"
-#include "vmt_model.h"
+#include "model/vmt_model.h"
 
 #define P VMT_PAGE
 #define MiB (1024UL * 1024)

@@ -29,8 +29,17 @@
 #include "vm/process_vm.h"
 #include "vm/shm_manager.h"
 #include "vm/user_space_vm.h"
-#include "vmt_engine.h"
-#include "vmt_minimize.h"
+#include "model/vmt_engine.h"
+#include "model/vmt_minimize.h"
+
+/* The engine lives in model/ and is compiled into this test only: .c files
+ * directly in tests/unit/vm/ are linked into every test of the folder. */
+#include "model/vmt_check.c"
+#include "model/vmt_engine.c"
+#include "model/vmt_minimize.c"
+#include "model/vmt_model.c"
+#include "model/vmt_ops.c"
+#include "model/vmt_proc_ops.c"
 
 #define MiB (1024UL * 1024)
 

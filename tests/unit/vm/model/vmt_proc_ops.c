@@ -234,7 +234,7 @@ static int shm_attach_seg(struct vmt_engine *e, int s, int g, int at, int flg)
     return 0;
 }
 
-static int shm_create(struct vmt_engine *e, const struct vmt_call *c)
+static int shm_create_op(struct vmt_engine *e, const struct vmt_call *c)
 {
     struct vmt_target *t = e->t[0];
     struct vmt_model *m = &e->m;
@@ -293,7 +293,7 @@ static int shm_create(struct vmt_engine *e, const struct vmt_call *c)
     return 0;
 }
 
-static int shm_detach(struct vmt_engine *e, const struct vmt_call *c)
+static int shm_detach_op(struct vmt_engine *e, const struct vmt_call *c)
 {
     struct vmt_target *t = e->t[0];
     int s = c->slot, g = c->seg;
@@ -325,7 +325,7 @@ static int shm_detach(struct vmt_engine *e, const struct vmt_call *c)
     return 0;
 }
 
-static int shm_rmid(struct vmt_engine *e, int s, int g)
+static int shm_rmid_op(struct vmt_engine *e, int s, int g)
 {
     struct vmt_target *t = e->t[0];
     struct vmt_seg *seg = &e->m.seg[g];
@@ -392,15 +392,15 @@ int vmt_exec_shm(struct vmt_engine *e, const struct vmt_call *c)
     d.sub = c->sub >> 4;
     switch (c->sub & 15) {
     case SHM_CREATE:
-        return shm_create(e, &d);
+        return shm_create_op(e, &d);
     case SHM_ATTACH:
         if (c->seg < 0 || !e->m.seg[c->seg].live || !e->m.seg[c->seg].placed)
             return 1;
         return shm_attach_seg(e, c->slot, c->seg, (int)c->q, c->flags);
     case SHM_DETACH:
-        return shm_detach(e, &d);
+        return shm_detach_op(e, &d);
     case SHM_RMID:
-        return c->seg < 0 ? 1 : shm_rmid(e, c->slot, c->seg);
+        return c->seg < 0 ? 1 : shm_rmid_op(e, c->slot, c->seg);
     }
     return 1;
 }
@@ -412,7 +412,7 @@ int vmt_shm_cleanup(struct vmt_engine *e)
         if (!e->m.seg[g].live || e->m.seg[g].rmid)
             continue;
         e->slot = 0;
-        if (shm_rmid(e, 0, g) < 0)
+        if (shm_rmid_op(e, 0, g) < 0)
             return -1;
     }
     return 0;
