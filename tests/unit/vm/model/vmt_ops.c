@@ -343,15 +343,19 @@ int vmt_exec_mremap(struct vmt_engine *e, const struct vmt_call *c)
     }
     vmt_note(e, "mremap page %ld len %#zx -> %#zx flags %d", (long)p, c->len, c->new_len, flags);
     vmt_affect(e, p, new_n > n ? new_n : n);
-    if (leader_mode(e) && x.anyfree && !inplace) {
+    if (leader_mode(e) && x.anyfree) {
+        /* (With mremap_inplace tolerated, also when Linux would grow it in
+         * place: native then follows wherever process_vm put it.) */
         struct vmt_target *os = e->t[1], *nat = e->t[0];
         x.res[1] = os->ops->mremap(os->ctx, s, vmt_addr(os, p), c->len, c->new_len, flags, 0);
-        x.res[0] = x.res[1] < 0 && x.res[1] >= -4095
-                       ? x.res[1]
-                       : nat->ops->mremap(nat->ctx, s, vmt_addr(nat, p), c->len, c->new_len,
-                                          flags | MREMAP_FIXED,
-                                          vmt_addr(nat, (x.res[1] - (long)os->base) /
-                                                            (long)VMT_PAGE));
+        long q = (x.res[1] - (long)os->base) / (long)VMT_PAGE;
+        if (x.res[1] < 0 && x.res[1] >= -4095)
+            x.res[0] = x.res[1];
+        else if (q == p)
+            x.res[0] = nat->ops->mremap(nat->ctx, s, vmt_addr(nat, p), c->len, c->new_len, flags, 0);
+        else
+            x.res[0] = nat->ops->mremap(nat->ctx, s, vmt_addr(nat, p), c->len, c->new_len,
+                                        flags | MREMAP_FIXED, vmt_addr(nat, q));
     } else {
         RUN(e, t->ops->mremap(t->ctx, s, vmt_addr(t, p), c->len, c->new_len, flags, 0));
     }
