@@ -44,9 +44,13 @@ build-clang: deps
 demo: build
 	$(BUILD)/tools/onespace-demo
 
+# Both trees always run; the status says whether either failed.
 test: build build-clang
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
-	cd $(BUILD_CLANG) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE slow
+	@status=0; \
+	(cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600) || status=1; \
+	(cd $(BUILD_CLANG) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE slow) || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all tests passed"; fi; \
+	exit $$status
 
 bench: build
 	@set -e; for b in $(BUILD)/bench/bench_*; do \
