@@ -60,6 +60,14 @@ int waiter_deadline_from_timespec(const struct timespec *ts, bool absolute,
     return 0;
 }
 
+int waiter_deadline_from_timeout(const struct timespec *ts, uint64_t *deadline_ns)
+{
+    int r = waiter_deadline_from_timespec(ts, false, deadline_ns);
+    if (r == 0 && ts && ts->tv_sec == 0 && ts->tv_nsec == 0)
+        *deadline_ns = 0;
+    return r;
+}
+
 uint64_t waiter_remaining_ns(uint64_t deadline_ns)
 {
     if (deadline_ns == WAIT_FOREVER)

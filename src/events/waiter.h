@@ -127,6 +127,10 @@ uint64_t waiter_deadline_after(uint64_t rel_ns);
  * negative or non-normalised timespec. */
 int waiter_deadline_from_timespec(const struct timespec *ts, bool absolute,
                                   uint64_t *deadline_ns);
+/* A relative timeout of a poll-style call as a deadline: NULL waits
+ * forever, a zero timespec means "check once, never sleep" (deadline 0).
+ * -EINVAL like waiter_deadline_from_timespec. */
+int waiter_deadline_from_timeout(const struct timespec *ts, uint64_t *deadline_ns);
 /* Time left until a deadline (0 if passed), for writing timeouts back. */
 uint64_t waiter_remaining_ns(uint64_t deadline_ns);
 

@@ -250,16 +250,12 @@ int epoll_pwait2_in(struct fd_table *t, int epfd, struct epoll_event *events,
                     int maxevents, const struct timespec *timeout,
                     const guest_sigset_t *sigmask, size_t sigsetsize)
 {
-    uint64_t deadline = WAIT_FOREVER;
-    if (timeout) {
-        int r = waiter_deadline_from_timespec(timeout, false, &deadline);
-        if (r < 0)
-            return r;
-        if (timeout->tv_sec == 0 && timeout->tv_nsec == 0)
-            deadline = 0;
-    }
+    uint64_t deadline;
+    int r = waiter_deadline_from_timeout(timeout, &deadline);
+    if (r < 0)
+        return r;
     guest_sigset_t saved;
-    int r = wait_sigmask_begin(sigmask, sigsetsize, &saved);
+    r = wait_sigmask_begin(sigmask, sigsetsize, &saved);
     if (r < 0)
         return r;
     r = wait_fd(t, epfd, events, maxevents, deadline);

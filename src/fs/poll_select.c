@@ -120,11 +120,9 @@ int select_in(struct fd_table *t, int nfds, uint64_t *readfds, uint64_t *writefd
         };
         if (ts.tv_sec < timeout->tv_sec)
             ts.tv_sec = timeout->tv_sec; /* overflow: stays huge */
-        int r = waiter_deadline_from_timespec(&ts, false, &deadline);
+        int r = waiter_deadline_from_timeout(&ts, &deadline);
         if (r < 0)
             return r;
-        if (ts.tv_sec == 0 && ts.tv_nsec == 0)
-            deadline = 0;
     }
     int r = do_select(t, nfds, readfds, writefds, exceptfds, deadline);
     if (timeout && deadline != 0 && deadline != WAIT_FOREVER)
@@ -136,16 +134,12 @@ int pselect6_in(struct fd_table *t, int nfds, uint64_t *readfds, uint64_t *write
                 uint64_t *exceptfds, struct timespec *timeout,
                 const guest_sigset_t *sigmask, size_t sigsetsize)
 {
-    uint64_t deadline = WAIT_FOREVER;
-    if (timeout) {
-        int r = waiter_deadline_from_timespec(timeout, false, &deadline);
-        if (r < 0)
-            return r;
-        if (timeout->tv_sec == 0 && timeout->tv_nsec == 0)
-            deadline = 0;
-    }
+    uint64_t deadline;
+    int r = waiter_deadline_from_timeout(timeout, &deadline);
+    if (r < 0)
+        return r;
     guest_sigset_t saved;
-    int r = wait_sigmask_begin(sigmask, sigsetsize, &saved);
+    r = wait_sigmask_begin(sigmask, sigsetsize, &saved);
     if (r < 0)
         return r;
     r = do_select(t, nfds, readfds, writefds, exceptfds, deadline);
