@@ -89,6 +89,19 @@ static struct vm_mmap_req req_like(const struct lvma *l, uintptr_t addr, size_t 
     };
 }
 
+/* The extension does not fit the last piece's chunk (it crosses the
+ * chunk's end, or a single chunk cannot grow): map it as new pieces with
+ * the same attributes, if every page of it is free for this process. The
+ * pieces continue the logical VMA, as Linux's one VMA would. */
+static int grow_by_new_pieces(struct vm_op *op, const struct lvma *l, struct vm_range ext)
+{
+    struct vm_mmap_req req = req_like(l, ext.start, vm_range_size(ext));
+    req.kind = VM_ADDR_NEED;
+    req.addr = ext.start;
+    long ret = map_locked(op, &req);
+    return ret < 0 ? -ENOMEM : 0;
+}
+
 /* Grow the logical VMA (ending at its last piece) to new_end in place, if
  * that space is free for this process. 0, or -ENOMEM (nothing changed). */
 static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_end)
@@ -104,16 +117,22 @@ static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_e
 
     chunk_lock(c);
     if (c->kind == CHUNK_MULTI) {
-        if (!vm_range_contains(chunk_range(c), ext) || !cm_range_is_free(&c->cm, ext) ||
-            fsm_alloc_at(&c->cm.fsm, ext)) {
+        if (!vm_range_contains(chunk_range(c), ext)) {
+            chunk_unlock(c);
+            return grow_by_new_pieces(op, l, ext);
+        }
+        if (!cm_range_is_free(&c->cm, ext) || fsm_alloc_at(&c->cm.fsm, ext)) {
             chunk_unlock(c);
             return -ENOMEM;
         }
         old = cm_take(&c->cm, ext);
-    } else if ((c->flags & (CHUNK_HEAP | CHUNK_SHM)) || chunk_range(c).end != v->range.end ||
-               vmm_grow_single(&op->usv->mgr, c, new_end)) {
+    } else if (c->flags & (CHUNK_HEAP | CHUNK_SHM)) {
         chunk_unlock(c);
         return -ENOMEM;
+    } else if (chunk_range(c).end != v->range.end ||
+               vmm_grow_single(&op->usv->mgr, c, new_end)) {
+        chunk_unlock(c);
+        return grow_by_new_pieces(op, l, ext);
     }
     cm_set_range(&c->cm, v, (struct vm_range){ v->range.start, new_end });
     unsigned freed;

@@ -208,6 +208,11 @@ static const struct vmt_target_ops onespace_ops = {
 
 /* ---- runs ---------------------------------------------------------------- */
 
+/* The unmap protection policy of the pool under test: every process_vm run
+ * happens once per policy (STRICT: freed pages fault at once, as on Linux;
+ * LAZY, the default: they may keep their protection until reused). */
+static enum vm_unmap_protect model_unmap = VM_UNMAP_PROTECT_STRICT;
+
 enum mode { MODEL_VS_NATIVE, PROCESS_VM_VS_NATIVE, MULTI_PROCESS };
 
 static const char *const mode_names[] = { "model_vs_native", "process_vm_vs_native",
@@ -275,7 +280,9 @@ static int run_mode_ex(enum mode mode, uint64_t seed, unsigned long steps, doubl
     }
     if (mode != MODEL_VS_NATIVE) {
         struct user_space_vm_config ucfg = { .user_space_size = cfg.npages * VMT_PAGE,
-                                             .chunk_size = cfg.chunk_pages * VMT_PAGE };
+                                             .chunk_size = cfg.chunk_pages * VMT_PAGE,
+                                             .unmap_protect = model_unmap };
+        onespace.lazy_unmap = model_unmap == VM_UNMAP_PROTECT_LAZY;
         int r = user_space_vm_create(&ucfg, &os.usv);
         if (r) {
             fprintf(stderr, "user_space_vm_create: %d\n", r);
@@ -286,7 +293,9 @@ static int run_mode_ex(enum mode mode, uint64_t seed, unsigned long steps, doubl
         onespace.base = user_space_vm_range(os.usv).start;
         targets[nt++] = &onespace;
     }
-    printf("[vm model] %s seed %#llx%s\n", mode_names[mode], (unsigned long long)seed,
+    printf("[vm model] %s seed %#llx%s%s\n", mode_names[mode], (unsigned long long)seed,
+           mode == MODEL_VS_NATIVE ? ""
+           : model_unmap == VM_UNMAP_PROTECT_LAZY ? " unmap lazy" : " unmap strict",
            calls ? " (replay)" : "");
     fflush(stdout);
     struct vmt_counters c;
@@ -369,8 +378,16 @@ static void run_fixed(enum mode mode, unsigned long steps)
 }
 
 static void test_model_vs_native(void **state) { run_fixed(MODEL_VS_NATIVE, 3000); }
-static void test_process_vm_vs_native(void **state) { run_fixed(PROCESS_VM_VS_NATIVE, 3000); }
-static void test_multi_process(void **state) { run_fixed(MULTI_PROCESS, 4000); }
+static void run_fixed_both(enum mode mode, unsigned long steps)
+{
+    model_unmap = VM_UNMAP_PROTECT_STRICT;
+    run_fixed(mode, steps);
+    model_unmap = VM_UNMAP_PROTECT_LAZY;
+    run_fixed(mode, steps);
+}
+
+static void test_process_vm_vs_native(void **state) { run_fixed_both(PROCESS_VM_VS_NATIVE, 3000); }
+static void test_multi_process(void **state) { run_fixed_both(MULTI_PROCESS, 4000); }
 
 /* ONESPACE_VM_SOAK=<seconds>: fresh seeds in every mode until time is up. */
 static void test_soak(void **state)

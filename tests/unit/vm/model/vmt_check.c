@@ -247,6 +247,8 @@ static int want_host(const struct vmt_engine *e, const struct vmt_target *t, siz
     case VMT_SHM:
         return -1;
     default:
+        if (t->lazy_unmap)
+            return -1;  /* may still carry its old protection, by design */
         return t->native ? HOST_ABSENT : 0;
     }
 }

@@ -59,6 +59,8 @@ struct vmt_target {
     void *ctx;
     const struct vmt_target_ops *ops;
     bool native;            /* host memory outside the pool is not ours */
+    bool lazy_unmap;        /* LAZY policy: freed pages may keep their host
+                               protection until reused (docs/vm.md) */
 };
 
 struct vmt_config {
