@@ -1,0 +1,71 @@
+/* Processes and threads: what every syscall handler sees of its caller.
+ *
+ * A process owns its memory (process_vm), its fd table, its file-system
+ * context (root, cwd, umask: fs/vfs.h) and its identity. A thread is one
+ * guest thread, run by one host thread created by onespace.
+ *
+ * thread_current() is the calling guest thread (NULL on host threads that
+ * are not guest threads, e.g. in unit tests that did not bind one).
+ */
+#ifndef ONESPACE_PROCESS_PROCESS_H
+#define ONESPACE_PROCESS_PROCESS_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "events/waiter.h"
+
+struct process_vm;
+struct fd_table;
+struct fs_ctx;
+struct runtime;
+
+struct process {
+    pid_t pid, ppid, pgid, sid;
+    atomic_int refs;
+    struct runtime *rt;             /* the instance this process runs in */
+    struct process_vm *vm;
+    struct fd_table *fds;
+    struct fs_ctx *fs;              /* root, cwd, umask (fs/vfs.h) */
+
+    char exe_path[PATH_MAX];        /* guest path of the running program */
+    char *cmdline;                  /* argv, NUL-separated (as /proc/pid/cmdline) */
+    size_t cmdline_len;
+    struct rlimit rlim[RLIM_NLIMITS];
+    uint64_t start_time_ns;         /* CLOCK_MONOTONIC at creation */
+
+    pthread_mutex_t lock;           /* threads list, exit state */
+    struct thread *threads;         /* singly linked via thread.next */
+    int nr_threads;
+    atomic_bool exiting;            /* exit_group or a fatal signal began */
+    int exit_status;                /* wait status word (Linux encoding) */
+};
+
+struct thread {
+    struct process *proc;
+    pid_t tid;
+    struct thread *next;            /* in proc->threads */
+    struct waiter waiter;           /* bound to the host thread: blocking calls */
+
+    uintptr_t clear_child_tid;      /* CLONE_CHILD_CLEARTID / set_tid_address */
+    uintptr_t robust_list;
+    size_t robust_len;
+    uintptr_t guest_fs;             /* the guest's FS base (TLS) */
+    void *entry;                    /* entry layer's per-thread context */
+};
+
+struct thread *thread_current(void);
+void thread_set_current(struct thread *t);
+
+static inline struct process *process_current(void)
+{
+    struct thread *t = thread_current();
+    return t ? t->proc : NULL;
+}
+
+#endif
