@@ -39,7 +39,14 @@ struct process {
     struct rlimit rlim[RLIM_NLIMITS];
     uint64_t start_time_ns;         /* CLOCK_MONOTONIC at creation */
 
-    pthread_mutex_t lock;           /* threads list, exit state */
+    /* Signal dispositions (the kernel's struct sigaction layout:
+     * handler, flags, restorer, mask). Delivery comes with the signals
+     * work; until then handlers are recorded, not run. */
+    struct guest_sigaction {
+        uint64_t handler, flags, restorer, mask;
+    } sigactions[64];
+
+    pthread_mutex_t lock;           /* threads list, exit state, sigactions */
     struct thread *threads;         /* singly linked via thread.next */
     int nr_threads;
     atomic_bool exiting;            /* exit_group or a fatal signal began */
@@ -56,6 +63,9 @@ struct thread {
     uintptr_t robust_list;
     size_t robust_len;
     uintptr_t guest_fs;             /* the guest's FS base (TLS) */
+    uint64_t sigmask;               /* blocked signals (bit n-1 = signal n) */
+    uint64_t altstack_sp, altstack_size;
+    int altstack_flags;
     void *entry;                    /* entry layer's per-thread context */
 };
 

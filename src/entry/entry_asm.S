@@ -1,0 +1,90 @@
+/* Getting into guest code and back (see guest_ctx.h for the context that
+ * the GS base points to).
+ *
+ * Signal handlers are entered with the interrupted code's FS base; C code
+ * needs the host's (stack canary, errno, TLS), so every stub switches FS
+ * before calling C and switches back before returning to the kernel's
+ * sigreturn. A stub decides whether it interrupted guest code by the FS
+ * base it finds: the guest's or the host's of this very context; anything
+ * else (a host thread that inherited a GS base) is treated as host code. */
+#define GCTX_HOST_FS 0
+#define GCTX_GUEST_FS 8
+#define GCTX_REGS 16
+#define R(n) (GCTX_REGS + 8 * (n))
+
+    .text
+
+/* SIGSYS from Syscall User Dispatch: always from guest code. */
+    .globl entry_sigsys_stub
+    .type entry_sigsys_stub, @function
+entry_sigsys_stub:
+    rdgsbase %rax
+    movq GCTX_HOST_FS(%rax), %rcx
+    wrfsbase %rcx
+    subq $8, %rsp
+    call entry_sigsys_c
+    addq $8, %rsp
+    rdgsbase %rax
+    movq GCTX_GUEST_FS(%rax), %rcx
+    wrfsbase %rcx
+    ret
+    .size entry_sigsys_stub, .-entry_sigsys_stub
+
+/* Faults and kicks: may interrupt guest code or onespace code. */
+    .globl entry_async_stub
+    .type entry_async_stub, @function
+entry_async_stub:
+    rdfsbase %r8
+    pushq %r8                       /* the FS to restore; rsp % 16 == 0 */
+    rdgsbase %rax
+    testq %rax, %rax
+    jz 1f
+    cmpq GCTX_GUEST_FS(%rax), %r8
+    jne 1f
+    movq GCTX_HOST_FS(%rax), %rcx
+    wrfsbase %rcx
+    movq $1, %rcx                   /* 4th argument: interrupted guest code */
+    jmp 2f
+1:  xorl %ecx, %ecx
+2:  call entry_async_c
+    popq %r8
+    wrfsbase %r8
+    ret
+    .size entry_async_stub, .-entry_async_stub
+
+/* Our sa_restorer: exactly these bytes, so unwinders see a signal frame. */
+    .globl entry_restorer
+    .type entry_restorer, @function
+entry_restorer:
+    movq $15, %rax
+    syscall
+    .size entry_restorer, .-entry_restorer
+
+/* Load every register from ctx->regs (GS base = ctx) and jump. */
+    .globl entry_jump_to_guest
+    .type entry_jump_to_guest, @function
+entry_jump_to_guest:
+    movq GCTX_GUEST_FS(%rdi), %rax
+    wrfsbase %rax
+    pushq R(17)(%rdi)
+    popfq
+    movq R(0)(%rdi), %rax
+    movq R(1)(%rdi), %rbx
+    movq R(2)(%rdi), %rcx
+    movq R(3)(%rdi), %rdx
+    movq R(4)(%rdi), %rsi
+    movq R(6)(%rdi), %rbp
+    movq R(8)(%rdi), %r8
+    movq R(9)(%rdi), %r9
+    movq R(10)(%rdi), %r10
+    movq R(11)(%rdi), %r11
+    movq R(12)(%rdi), %r12
+    movq R(13)(%rdi), %r13
+    movq R(14)(%rdi), %r14
+    movq R(15)(%rdi), %r15
+    movq %gs:R(7), %rsp
+    movq %gs:R(5), %rdi
+    jmp *%gs:R(16)
+    .size entry_jump_to_guest, .-entry_jump_to_guest
+
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,46 @@
+/* The per-guest-thread context of the entry layer. The GS base of a host
+ * thread that runs guest code points to it (guests never use GS on x86-64;
+ * ARCH_SET_GS is refused), so the assembly stubs find it before any C code
+ * runs. The fields the stubs use come first; their offsets are checked
+ * against entry_asm.S by static assertions. */
+#ifndef ONESPACE_ENTRY_GUEST_CTX_H
+#define ONESPACE_ENTRY_GUEST_CTX_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum guest_reg {
+    GR_RAX, GR_RBX, GR_RCX, GR_RDX, GR_RSI, GR_RDI, GR_RBP, GR_RSP,
+    GR_R8, GR_R9, GR_R10, GR_R11, GR_R12, GR_R13, GR_R14, GR_R15,
+    GR_RIP, GR_RFLAGS, GR_COUNT
+};
+
+struct guest_ctx {
+    uint64_t host_fs;               /* 0: the host thread's TLS */
+    uint64_t guest_fs;              /* 8: the guest's TLS (arch_prctl) */
+    uint64_t regs[GR_COUNT];        /* 16: registers for entry_jump_to_guest */
+
+    struct thread *thread;
+    pthread_t host;
+    sigjmp_buf exit_jmp;            /* leaving guest code for good */
+    void *altstack;
+    size_t altstack_size;
+};
+
+#define GCTX_HOST_FS 0
+#define GCTX_GUEST_FS 8
+#define GCTX_REGS 16
+
+_Static_assert(offsetof(struct guest_ctx, host_fs) == GCTX_HOST_FS, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, guest_fs) == GCTX_GUEST_FS, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, regs) == GCTX_REGS, "asm offset");
+
+/* Assembly (entry_asm.S). */
+void entry_sigsys_stub(int, void *, void *);
+void entry_async_stub(int, void *, void *);
+void entry_restorer(void);
+__attribute__((noreturn)) void entry_jump_to_guest(struct guest_ctx *ctx);
+
+#endif

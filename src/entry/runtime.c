@@ -1,0 +1,163 @@
+/* runtime_run: one instance from start to the last process's exit. */
+#include "entry/runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+
+#include "entry/entry.h"
+#include "fs/vfs.h"
+#include "host/host_thread.h"
+#include "loader/loader.h"
+#include "process/runtime_state.h"
+#include "syscall/syscall.h"
+#include "util/log.h"
+#include "vm/process_vm.h"
+#include "vm/user_space_vm.h"
+
+#define MiB (1024UL * 1024)
+
+void runtime_opts_defaults(struct runtime_opts *o)
+{
+    *o = (struct runtime_opts){
+        .user_space_size = 1024 * MiB,
+        .chunk_size = 32 * MiB,
+        .default_stack_size = 8 * MiB,
+        .default_heap_size = 32 * MiB,
+        .max_threads = 64,
+    };
+}
+
+static int open_interp(void *ctx, const char *path, struct file **out)
+{
+    char full[4096];
+    return vfs_open_exec(ctx, path, out, full, sizeof(full));
+}
+
+/* /proc/<pid>/cmdline: argv, NUL-separated. */
+static int set_cmdline(struct process *p, char *const *argv)
+{
+    size_t len = 0;
+    for (int i = 0; argv[i]; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len ? len : 1);
+    if (!s)
+        return -ENOMEM;
+    size_t at = 0;
+    for (int i = 0; argv[i]; i++) {
+        size_t n = strlen(argv[i]) + 1;
+        memcpy(s + at, argv[i], n);
+        at += n;
+    }
+    free(p->cmdline);
+    p->cmdline = s;
+    p->cmdline_len = len;
+    return 0;
+}
+
+/* Load argv[0] into p and fill the first thread's registers. */
+static int load_program(struct process *p, const struct runtime_opts *o, uint64_t *regs)
+{
+    struct file *exe;
+    int err = vfs_open_exec(p->fs, o->argv[0], &exe, p->exe_path, sizeof(p->exe_path));
+    if (err) {
+        fprintf(stderr, "onespace: %s: %s\n", o->argv[0], strerror(-err));
+        return err;
+    }
+    struct loader_image img;
+    err = loader_load(p->vm, exe, open_interp, p->fs, &img);
+    file_put(exe);
+    if (err) {
+        fprintf(stderr, "onespace: %s: cannot load: %s\n", o->argv[0],
+                err == -ENOEXEC ? "not a valid x86-64 PIE or static-PIE ELF program"
+                                : strerror(-err));
+        return err;
+    }
+    err = loader_setup_heap(p->vm, &img, o->default_heap_size);
+    uintptr_t rsp = 0;
+    struct loader_stack_args sa = {
+        .argv = o->argv, .envp = o->envp, .execfn = p->exe_path,
+        .stack_size = o->default_stack_size, .vdso_base = host_auxv(AT_SYSINFO_EHDR),
+        .hwcap = host_auxv(AT_HWCAP), .hwcap2 = host_auxv(AT_HWCAP2),
+        .minsigstksz = host_auxv(51 /* AT_MINSIGSTKSZ */),
+    };
+    if (!err)
+        err = loader_setup_stack(p->vm, &img, &sa, &rsp);
+    if (!err)
+        err = set_cmdline(p, o->argv);
+    if (err) {
+        fprintf(stderr, "onespace: %s: cannot start: %s\n", o->argv[0], strerror(-err));
+        return err;
+    }
+    memset(regs, 0, GR_COUNT * sizeof(*regs));
+    regs[GR_RSP] = rsp;
+    regs[GR_RIP] = img.entry;
+    regs[GR_RFLAGS] = 0x202;
+    return 0;
+}
+
+static int exit_code_of(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 1;
+}
+
+int runtime_run(const struct runtime_opts *o)
+{
+    if (!o->root || !o->argv || !o->argv[0]) {
+        fprintf(stderr, "onespace: no program to run\n");
+        return -EINVAL;
+    }
+    struct user_space_vm *usv;
+    struct user_space_vm_config cfg = { .user_space_size = o->user_space_size,
+                                        .chunk_size = o->chunk_size };
+    int err = user_space_vm_create(&cfg, &usv);
+    if (err) {
+        fprintf(stderr, "onespace: cannot reserve a user space of %zu bytes: %s\n",
+                o->user_space_size, strerror(-err));
+        return err;
+    }
+    struct vm_range pool = user_space_vm_range(usv);
+    struct runtime rt;
+    err = runtime_state_init(&rt, usv);
+    if (!err)
+        err = entry_init(pool.start, pool.end - pool.start);
+    if (err) {
+        user_space_vm_destroy(usv);
+        return err;
+    }
+    rt.default_stack_size = o->default_stack_size;
+    rt.default_heap_size = o->default_heap_size;
+    rt.max_threads = o->max_threads;
+    rt.trace = o->trace;
+    syscall_table_init();
+    sys_signal_kick_hook = entry_kick_process;
+    syscall_set_trace(o->trace);
+
+    struct process *p;
+    struct thread *t = NULL;
+    err = process_create(&rt, NULL, o->root, &p);
+    if (err)
+        fprintf(stderr, "onespace: cannot create the first process: %s\n", strerror(-err));
+    if (!err)
+        err = thread_create(p, &t);
+    uint64_t regs[GR_COUNT];
+    if (!err)
+        err = load_program(p, o, regs);
+    if (!err)
+        err = entry_start_thread(t, regs, 0);
+    if (err && t) {
+        process_begin_exit(p, W_EXITCODE(127, 0));
+        thread_release(t);
+    }
+    int status = runtime_wait_all(&rt);
+    runtime_state_destroy(&rt);
+    user_space_vm_destroy(usv);
+    return err ? err : exit_code_of(status);
+}

@@ -1,0 +1,126 @@
+/* The trap path: SIGSYS from Syscall User Dispatch for every syscall made
+ * by guest code, and the handlers of guest faults and kicks. The assembly
+ * stubs (entry_asm.S) have already switched to the host's FS base. */
+#include "entry/entry.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host/host_thread.h"
+#include "process/runtime_state.h"
+#include "syscall/syscall.h"
+#include "util/log.h"
+
+static uintptr_t pool_start, pool_end;
+
+static bool in_pool(uintptr_t a) { return a >= pool_start && a < pool_end; }
+
+void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc);
+void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest);
+
+void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
+{
+    struct guest_ctx *ctx = (struct guest_ctx *)host_get_gs();
+    greg_t *g = uc->uc_mcontext.gregs;
+    long nr = si->si_syscall;
+    long ret;
+    if (si->si_arch != AUDIT_ARCH_X86_64) {
+        g[REG_RAX] = -ENOSYS;       /* int $0x80: i386 numbering, not ours */
+        return;
+    }
+    const uint64_t a[6] = { (uint64_t)g[REG_RDI], (uint64_t)g[REG_RSI], (uint64_t)g[REG_RDX],
+                            (uint64_t)g[REG_R10], (uint64_t)g[REG_R8],  (uint64_t)g[REG_R9] };
+    switch (nr) {
+    case __NR_exit:
+        entry_exit_thread(ctx, (int)a[0]);
+    case __NR_exit_group:
+        entry_exit_group(ctx, W_EXITCODE((int)a[0] & 0xff, 0));
+    case __NR_clone:
+    case __NR_clone3:
+    case __NR_vfork:
+    case __NR_fork:
+        ret = entry_clone(ctx, uc, nr, a);
+        break;
+    case __NR_arch_prctl:
+        ret = entry_arch_prctl(ctx, a);
+        break;
+    default:
+        ret = syscall_dispatch(ctx->thread, nr, a);
+        break;
+    }
+    g[REG_RAX] = ret;
+    if (atomic_load_explicit(&ctx->thread->proc->exiting, memory_order_acquire))
+        entry_leave(ctx);
+}
+
+static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
+{
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "onespace: internal fault: signal %d at %#llx, address %p\n",
+                     sig, (unsigned long long)uc->uc_mcontext.gregs[REG_RIP], si->si_addr);
+    if (write(2, msg, (size_t)n) < 0) {
+        /* nothing more to do */
+    }
+    /* Let the default action happen when the instruction runs again. */
+    host_signal_install(sig, SIG_DFL, NULL, NULL, 0);
+}
+
+void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
+{
+    struct guest_ctx *ctx = in_guest ? (struct guest_ctx *)host_get_gs() : NULL;
+    if (sig == ENTRY_KICK_SIGNAL) {
+        /* From onespace code, the kick only ends a blocking host call
+         * (EINTR); the syscall's return path then leaves. */
+        if (ctx && atomic_load(&ctx->thread->proc->exiting))
+            entry_leave(ctx);
+        return;
+    }
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (!ctx || !in_pool(rip)) {
+        fatal_host_fault(sig, si, uc);
+        return;
+    }
+    /* A guest fault ends that guest process only, as its signal would. */
+    struct process *p = ctx->thread->proc;
+    log_info("entry", "pid %d: signal %d at %#lx (address %p): process killed", p->pid, sig,
+             (unsigned long)rip, si->si_addr);
+    if (process_begin_exit(p, sig | (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+                                             sig == SIGFPE ? WCOREFLAG : 0)))
+        entry_kick_process(p, ctx->thread);
+    entry_leave(ctx);
+}
+
+int entry_init(uintptr_t start, size_t len)
+{
+    static int done;
+    if (done)
+        return 0;
+    if (!host_fsgsbase_usable()) {
+        fprintf(stderr, "onespace: this CPU/kernel does not allow wrfsbase (FSGSBASE); "
+                        "onespace needs it\n");
+        return -ENOSYS;
+    }
+    pool_start = start;
+    pool_end = start + len;
+    sigset_t block;
+    sigemptyset(&block);
+    int err = host_signal_install(SIGSYS, (void *)entry_sigsys_stub, (void *)entry_restorer,
+                                  &block, 0);
+    /* No SA_RESTART: a kick must end a blocking host call with EINTR. */
+    static const int async[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, ENTRY_KICK_SIGNAL };
+    for (size_t i = 0; !err && i < sizeof(async) / sizeof(async[0]); i++)
+        err = host_signal_install(async[i], (void *)entry_async_stub, (void *)entry_restorer,
+                                  &block, 0);
+    if (err) {
+        fprintf(stderr, "onespace: cannot install signal handlers: %s\n", strerror(-err));
+        return err;
+    }
+    host_signal_ignore(SIGPIPE);    /* host pipes and sockets give EPIPE */
+    done = 1;
+    return 0;
+}
