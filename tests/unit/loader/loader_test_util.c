@@ -79,7 +79,8 @@ struct file *file_from_bytes(const void *buf, size_t len, int access)
     return f;
 }
 
-bool maps_lookup(struct process_vm *vm, uintptr_t addr, char perms[5], char name[64])
+static bool maps_find(struct process_vm *vm, uintptr_t addr, char perms[5], char name[64],
+                      uintptr_t *lo_out, uintptr_t *hi_out)
 {
     ssize_t need = process_vm_render_maps(vm, NULL, 0);
     assert_true(need >= 0);
@@ -96,6 +97,8 @@ bool maps_lookup(struct process_vm *vm, uintptr_t addr, char perms[5], char name
         if (addr < lo || addr >= hi)
             continue;
         memcpy(perms, p, 5);
+        *lo_out = lo;
+        *hi_out = hi;
         if (name) {
             const char *n = line + off;
             while (*n == ' ')
@@ -107,6 +110,18 @@ bool maps_lookup(struct process_vm *vm, uintptr_t addr, char perms[5], char name
     }
     free(buf);
     return found;
+}
+
+bool maps_lookup(struct process_vm *vm, uintptr_t addr, char perms[5], char name[64])
+{
+    uintptr_t lo, hi;
+    return maps_find(vm, addr, perms, name, &lo, &hi);
+}
+
+void maps_range(struct process_vm *vm, uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    char perms[5];
+    assert_true(maps_find(vm, addr, perms, NULL, lo, hi));
 }
 
 int open_host_path(void *ctx, const char *path, struct file **out)

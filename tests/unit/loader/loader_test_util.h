@@ -43,6 +43,8 @@ static inline Elf64_Phdr *elf_phdrs(unsigned char *img)
  * false if no line contains it. `name` (may be NULL) gets the path/name
  * column (up to 63 chars). */
 bool maps_lookup(struct process_vm *vm, uintptr_t addr, char perms[5], char name[64]);
+/* The [lo, hi) of the maps line containing addr (asserts there is one). */
+void maps_range(struct process_vm *vm, uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 
 /* Open-interpreter callback: host paths as they are (ctx unused). */
 int open_host_path(void *ctx, const char *path, struct file **out);
