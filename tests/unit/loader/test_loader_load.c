@@ -196,6 +196,41 @@ static void test_gap_and_alignment(void **state)
     pool_close(&p);
 }
 
+/* Two segments sharing a page: the page gets the later segment's
+ * protection (as Linux's successive MAP_FIXED maps give it), both keep
+ * their file bytes. A non-power-of-two p_align is ignored. */
+static void test_shared_page(void **state)
+{
+    (void)state;
+    struct pool p;
+    pool_open(&p);
+    size_t len;
+    unsigned char *b = make_elf(ET_DYN, 0, PG, 0x8000, &len);
+    Elf64_Phdr *ph = elf_phdrs(b);
+    ph[0].p_filesz = ph[0].p_memsz = 0x800;
+    ph[0].p_align = 3 * PG;
+    ph[1].p_offset = 0x900;
+    ph[1].p_vaddr = 0x900;
+    ph[1].p_filesz = 0x700;
+    ph[1].p_memsz = 0x2000;
+    struct file *f = file_from_bytes(b, len, O_RDONLY);
+    struct loader_image img;
+    assert_int_equal(loader_load(p.vm, f, NULL, NULL, &img), 0);
+    assert_int_equal(img.load_bias % PG, 0);
+    unsigned char *m = (unsigned char *)img.load_bias;
+    assert_memory_equal(m, b, 0x800);
+    assert_memory_equal(m + 0x900, b + 0x900, 0x700);
+    for (size_t i = 0x1000; i < 0x2900; i++)
+        assert_int_equal(m[i], 0);
+    char perms[5];
+    assert_true(maps_lookup(p.vm, img.load_bias, perms, NULL));
+    assert_string_equal(perms, "rw-p");
+    assert_int_equal(img.brk_start, img.load_bias + 0x3000);
+    file_put(f);
+    free(b);
+    pool_close(&p);
+}
+
 /* An image big enough for its own chunk gets the heap right after it. */
 static void test_heap_after_image(void **state)
 {
@@ -258,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_musl_static_pie),
         cmocka_unit_test(test_musl_dynamic_pie),
         cmocka_unit_test(test_gap_and_alignment),
+        cmocka_unit_test(test_shared_page),
         cmocka_unit_test(test_heap_after_image),
         cmocka_unit_test(test_exec_fixed_in_pool),
     };
