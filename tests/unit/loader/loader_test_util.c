@@ -27,6 +27,8 @@ void pool_open(struct pool *p)
 void pool_close(struct pool *p)
 {
     assert_int_equal(process_vm_check(p->vm), 0);
+    /* The host protections are what the loader asked for. */
+    assert_int_equal(user_space_vm_check_host(p->usv), 0);
     process_vm_destroy(p->vm);
     struct user_space_vm_stats st;
     user_space_vm_get_stats(p->usv, &st);

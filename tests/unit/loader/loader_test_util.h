@@ -21,7 +21,8 @@ struct pool {
 
 /* A 256 MiB pool with one process in it. */
 void pool_open(struct pool *p);
-/* Destroy the process and assert the pool is whole again, then free it. */
+/* Check the process and the host protections, destroy the process, assert
+ * the pool is whole again, then free it. */
 void pool_close(struct pool *p);
 /* Nothing is mapped in the process (its /proc/pid/maps is empty). */
 bool pool_process_empty(struct pool *p);
