@@ -38,8 +38,8 @@ static int reserve_span(struct process_vm *vm, const struct elf_info *info,
     if (info->eh.e_type == ET_EXEC) {
         long r = process_vm_mmap(vm, info->lo, span, rw, anon | MAP_FIXED_NOREPLACE,
                                  NULL, 0);
-        if (r < 0)      /* outside the pool (-ENOMEM) or taken (-EEXIST) */
-            return r == -EEXIST || r == -ENOMEM || r == -EINVAL ? -ENOEXEC : (int)r;
+        if (r < 0)      /* outside the pool (-ENOMEM), taken (-EEXIST), at 0... */
+            return -ENOEXEC;
         *out = (struct loaded){ .start = info->lo, .len = span, .bias = 0 };
         return 0;
     }

@@ -283,6 +283,12 @@ static void test_exec_fixed_in_pool(void **state)
     assert_true(pool_process_empty(&p));
     file_put(f);
     free(b);
+    b = make_elf(ET_EXEC, 0, PG, 0x7000, &len);
+    f = file_from_bytes(b, len, O_RDONLY);
+    assert_int_equal(loader_load(p.vm, f, NULL, NULL, &img), -ENOEXEC);
+    assert_true(pool_process_empty(&p));
+    file_put(f);
+    free(b);
     pool_close(&p);
 }
 
