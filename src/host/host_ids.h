@@ -1,0 +1,16 @@
+/* The host process's user and group ids (the loader passes them to guests
+ * in the auxiliary vector until onespace has credentials of its own). */
+#ifndef ONESPACE_HOST_HOST_IDS_H
+#define ONESPACE_HOST_HOST_IDS_H
+
+#include <sys/types.h>
+
+struct host_ids {
+    uid_t uid, euid;
+    gid_t gid, egid;
+};
+
+/* Never fails (getuid and friends cannot). */
+void host_ids_get(struct host_ids *out);
+
+#endif
