@@ -440,7 +440,9 @@ int config_load_string(const char *json, struct onespace_config *out, char *err,
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    json_object *root = json_tokener_parse_ex(tok, json, (int)len);
+    /* Include the NUL so a top-level number ("42") ends instead of waiting
+     * for more digits. */
+    json_object *root = json_tokener_parse_ex(tok, json, (int)len + 1);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     int r = 0;

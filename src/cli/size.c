@@ -37,8 +37,11 @@ int size_parse(const char *s, uint64_t *out)
         else
             v = v * 10 + d;
     }
+    const char *num_end = p;
     while (*p == ' ')
         p++;
+    if (p != num_end && *p == '\0')
+        return -EINVAL;   /* "32 ": spaces only between number and unit */
     unsigned shift;
     if (unit_shift(p, &shift) < 0)
         return -EINVAL;
