@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cli/size.h"
 #include "util/log.h"
 
 static int do_run(const struct cli_args *a, const struct cli_host_env *env, cli_runtime_fn run,
@@ -16,6 +17,14 @@ static int do_run(const struct cli_args *a, const struct cli_host_env *env, cli_
         return CLI_EXIT_FAILURE;
     }
     log_set_level(plan.log_level);
+    char us[32], st[32], hp[32], ch[32];
+    log_debug("cli", "run %s: root %s, user_space_size %s, stack %s, heap %s, chunk %s, "
+              "threads %u, trace %d",
+              plan.opts.argv[0], plan.opts.root, size_format(plan.opts.user_space_size, us, 32),
+              size_format(plan.opts.default_stack_size, st, 32),
+              size_format(plan.opts.default_heap_size, hp, 32),
+              size_format(plan.opts.chunk_size, ch, 32), plan.opts.max_threads,
+              (int)plan.opts.trace);
     fflush(NULL);
     int r = run(&plan.opts);
     cli_run_plan_free(&plan);

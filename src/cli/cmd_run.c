@@ -174,6 +174,7 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
     if (env && env->trace)
         cli_env_trace(env->trace, &env_trace);
 
+    memset(&plan->opts, 0, sizeof(plan->opts));
     config_to_runtime_opts(&plan->config, &plan->opts);
     plan->opts.root = plan->root;
     plan->opts.argv = plan->argv;

@@ -567,7 +567,6 @@ char *config_to_json(const struct onespace_config *c)
 
 void config_to_runtime_opts(const struct onespace_config *c, struct runtime_opts *o)
 {
-    memset(o, 0, sizeof(*o));
     o->user_space_size = (size_t)c->user_space_size;
     o->chunk_size = (size_t)c->chunk_size;
     o->default_stack_size = (size_t)c->default_stack_size;

@@ -70,8 +70,9 @@ int config_load_file(const char *path, struct onespace_config *out,
  * writes); malloc'ed, NULL on allocation failure. */
 char *config_to_json(const struct onespace_config *c);
 
-/* Sets every runtime_opts field the config decides (sizes, threads, trace)
- * and clears the rest; the caller sets root, argv, envp, cwd. Does not call
+/* Overwrites the runtime_opts fields the config decides (sizes, threads,
+ * trace) and leaves the others alone: start from runtime_opts_defaults() or
+ * a zeroed struct, and set root, argv, envp, cwd yourself. Does not call
  * into the runtime. */
 void config_to_runtime_opts(const struct onespace_config *c, struct runtime_opts *o);
 
