@@ -217,10 +217,27 @@ int vfs_openat(struct fs_ctx *fs, struct file *dir, const char *path, int flags,
         rflags |= VFS_MAY_BE_MISSING;
     if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
         rflags |= VFS_FOLLOW;
+    /* O_CREAT with a trailing slash: the parent must resolve, then it is
+     * EISDIR whatever the last component is (Linux's open_last_lookups) */
+    char *stripped = NULL;
+    size_t pl = strlen(path);
+    if ((flags & O_CREAT) && pl > 1 && path[pl - 1] == '/') {
+        stripped = strdup(path);
+        if (!stripped)
+            return -ENOMEM;
+        while (pl > 1 && stripped[pl - 1] == '/')
+            stripped[--pl] = 0;
+        path = stripped;
+    }
     struct vfs_loc *loc = malloc(sizeof *loc);
-    if (!loc)
+    if (!loc) {
+        free(stripped);
         return -ENOMEM;
+    }
     int r = vfs_resolve(fs, dir, path, rflags, loc);
+    if (r == 0 && stripped)
+        r = -EISDIR;
+    free(stripped);
     if (r == 0 && loc->exists && (flags & O_CREAT) && (flags & O_EXCL))
         r = -EEXIST;
     if (r == 0)

@@ -24,7 +24,7 @@ struct vfx {
 
 static inline void vfx_write(const char *dir, const char *rel, const char *text)
 {
-    char p[PATH_MAX];
+    char p[PATH_MAX * 2];
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     FILE *f = fopen(p, "w");
     if (!f)
@@ -35,7 +35,7 @@ static inline void vfx_write(const char *dir, const char *rel, const char *text)
 
 static inline void vfx_mkdir(const char *dir, const char *rel)
 {
-    char p[PATH_MAX];
+    char p[PATH_MAX * 2];
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     if (mkdir(p, 0755) < 0)
         abort();
@@ -43,7 +43,7 @@ static inline void vfx_mkdir(const char *dir, const char *rel)
 
 static inline void vfx_symlink(const char *dir, const char *rel, const char *target)
 {
-    char p[PATH_MAX];
+    char p[PATH_MAX * 2];
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     if (symlink(target, p) < 0)
         abort();
