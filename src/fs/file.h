@@ -43,6 +43,7 @@
 #include "events/observer.h"
 
 struct file;
+struct vm_file;
 
 struct file_ops {
     const char *name; /* "pipe", "eventfd", "host", "epoll", ... */
@@ -81,6 +82,9 @@ struct file_ops {
      * file the readiness it saw: `events` replaces the file's host-derived
      * events and is broadcast to its observers. */
     void (*recv_host_events)(struct file *f, io_events_t events);
+    /* Optional: what mmap maps (a reference owned by the caller's VMA is
+     * taken with vm_file->ops->get). NULL: the file cannot be mapped. */
+    struct vm_file *(*vm_file)(struct file *f);
 
     /* Last reference gone: free everything (the struct file included). */
     void (*release)(struct file *f);
@@ -198,6 +202,11 @@ int file_poll_unregister(struct file *f, struct observer *obs);
 static inline int file_host_fd(struct file *f)
 {
     return f->ops->host_fd ? f->ops->host_fd(f) : -1;
+}
+/* The vm_file of a mappable file (no reference taken), or NULL. */
+static inline struct vm_file *file_vm_file(struct file *f)
+{
+    return f->ops->vm_file ? f->ops->vm_file(f) : NULL;
 }
 static inline void file_recv_host_events(struct file *f, io_events_t events)
 {

@@ -18,7 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "fs/file.h"
 
@@ -43,5 +45,72 @@ int vfs_openat(struct fs_ctx *fs, struct file *dir, const char *path, int flags,
  * (-EACCES otherwise). *out_path gets the absolute guest path. */
 int vfs_open_exec(struct fs_ctx *fs, const char *path, struct file **out,
                   char *out_path, size_t out_len);
+
+/* ---- fs_ctx (additions) ---------------------------------------------- */
+
+/* One more reference (threads sharing a process's context). */
+struct fs_ctx *fs_ctx_get(struct fs_ctx *fs);
+/* getcwd(2): copies the cwd with its NUL; returns the length including
+ * the NUL, -ERANGE if len is too small. */
+int vfs_getcwd(struct fs_ctx *fs, char *buf, size_t len);
+/* chdir(2) / fchdir(2) (dir: a directory File). */
+int vfs_chdir(struct fs_ctx *fs, struct file *dir, const char *path);
+int vfs_fchdir(struct fs_ctx *fs, struct file *dir);
+
+/* ---- path operations (at_flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH,
+ * AT_SYMLINK_FOLLOW, AT_REMOVEDIR, AT_EACCESS as the matching *at call) */
+
+/* stat/lstat/newfstatat. AT_EMPTY_PATH with "" stats `dir` (or the cwd). */
+int vfs_fstatat(struct fs_ctx *fs, struct file *dir, const char *path,
+                struct stat *st, int at_flags);
+/* access/faccessat/faccessat2: mode F_OK or R_OK|W_OK|X_OK. */
+int vfs_faccessat(struct fs_ctx *fs, struct file *dir, const char *path,
+                  int mode, int at_flags);
+/* readlinkat(2): bytes copied (no NUL); -EINVAL if not a symlink. */
+ssize_t vfs_readlinkat(struct fs_ctx *fs, struct file *dir, const char *path,
+                       char *buf, size_t len);
+/* mkdirat(2): mode is masked with the umask. */
+int vfs_mkdirat(struct fs_ctx *fs, struct file *dir, const char *path, mode_t mode);
+/* unlinkat(2) (AT_REMOVEDIR: rmdir). */
+int vfs_unlinkat(struct fs_ctx *fs, struct file *dir, const char *path, int at_flags);
+/* renameat2(2): RENAME_NOREPLACE, RENAME_EXCHANGE; -EXDEV across mounts. */
+int vfs_renameat2(struct fs_ctx *fs, struct file *olddir, const char *oldpath,
+                  struct file *newdir, const char *newpath, unsigned flags);
+/* linkat(2) (AT_SYMLINK_FOLLOW, AT_EMPTY_PATH). */
+int vfs_linkat(struct fs_ctx *fs, struct file *olddir, const char *oldpath,
+               struct file *newdir, const char *newpath, int at_flags);
+int vfs_symlinkat(struct fs_ctx *fs, const char *target, struct file *dir,
+                  const char *path);
+/* truncate(2). */
+int vfs_truncate(struct fs_ctx *fs, const char *path, off_t len);
+/* fchmodat/fchownat/utimensat: AT_EMPTY_PATH with "" acts on `dir`
+ * (fchmod, fchown, futimens: pass path ""). ts NULL: now. */
+int vfs_fchmodat(struct fs_ctx *fs, struct file *dir, const char *path,
+                 mode_t mode, int at_flags);
+int vfs_fchownat(struct fs_ctx *fs, struct file *dir, const char *path,
+                 uid_t uid, gid_t gid, int at_flags);
+int vfs_utimensat(struct fs_ctx *fs, struct file *dir, const char *path,
+                  const struct timespec ts[2], int at_flags);
+int vfs_statfs(struct fs_ctx *fs, const char *path, struct statfs *st);
+
+/* ---- fd-based operations on VFS files -------------------------------- */
+
+/* getdents64(2) on a directory File: bytes written, 0 at the end,
+ * -ENOTDIR for anything else, -EINVAL if buf cannot hold one entry. */
+ssize_t vfs_getdents64(struct file *dir, void *buf, size_t len);
+/* ftruncate/fallocate/fsync/fdatasync/fchmod/fchown/fstatfs on a File:
+ * -EINVAL (ftruncate, fallocate) / -EINVAL (fsync of a pipe...) / -EBADF
+ * (O_PATH) like Linux for files that do not support them. */
+int vfs_ftruncate(struct file *f, off_t len);
+int vfs_fallocate(struct file *f, int mode, off_t off, off_t len);
+int vfs_fsync(struct file *f, bool datasync);
+int vfs_fstatfs(struct file *f, struct statfs *st);
+
+/* The canonical guest path of a VFS file (for /proc/N/fd and maps), or
+ * NULL (pipes, sockets, files that are not the VFS's). Valid while the
+ * file is. */
+const char *vfs_file_path(struct file *f);
+/* Is `f` a directory File (from vfs_openat)? */
+bool vfs_file_is_dir(struct file *f);
 
 #endif
