@@ -3,6 +3,7 @@
 
 #include <asm/prctl.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -71,9 +72,24 @@ int host_sigmask(int how, const sigset_t *set, sigset_t *old)
     return -pthread_sigmask(how, set, old);
 }
 
+static sigjmp_buf probe_jmp;
+static void probe_sigill(int sig) { siglongjmp(probe_jmp, 1); }
+
 int host_fsgsbase_usable(void)
 {
-    return (getauxval(AT_HWCAP2) & 2) != 0;     /* HWCAP2_FSGSBASE */
+    if (getauxval(AT_HWCAP2) & 2)       /* HWCAP2_FSGSBASE */
+        return 1;
+    /* Some hypervisors' kernels allow the instructions without saying so
+     * in AT_HWCAP2: try one. */
+    struct sigaction sa = { .sa_handler = probe_sigill }, old;
+    sigaction(SIGILL, &sa, &old);
+    int ok = 0;
+    if (!sigsetjmp(probe_jmp, 1)) {
+        (void)host_get_fs();
+        ok = 1;
+    }
+    sigaction(SIGILL, &old, NULL);
+    return ok;
 }
 
 uintptr_t host_get_fs(void)
