@@ -46,7 +46,6 @@ int sys_fixture_teardown(void **state)
     (void)state;
     sys_thread_fini(&fx->thread);
     fd_table_put(fx->proc.fds);
-    fd_table_unhold(fx->proc.fds);
     process_vm_destroy(fx->proc.vm);
     user_space_vm_destroy(fx->usv);
     pthread_mutex_destroy(&fx->proc.lock);
