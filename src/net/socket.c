@@ -153,14 +153,6 @@ int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
     }
 }
 
-static int sock_error(int hfd)
-{
-    int err = 0;
-    socklen_t l = sizeof err;
-    int r = host_getsockopt(hfd, SOL_SOCKET, SO_ERROR, &err, &l);
-    return r < 0 ? r : -err;
-}
-
 static int sock_type(int hfd)
 {
     int type = 0;
@@ -174,13 +166,22 @@ int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len)
     int hfd = socket_host_fd(f);
     if (hfd < 0)
         return hfd;
+    bool waited = false;
     for (;;) {
         int r = host_connect(hfd, addr, len);
+        if (waited && r == -EISCONN)
+            return 0; /* the connection we waited for is up */
         if (!should_wait(f, 0))
             return r;
-        if (r == -EINPROGRESS) {
+        if (r == -EINPROGRESS || (waited && r == -EALREADY)) {
+            /* Wait, then connect again: like a blocking connect, that
+             * returns the outcome (SO_ERROR) and marks the socket
+             * connected, so a third connect is EISCONN as on Linux. */
             int w = wait_host_fd(hfd, POLLOUT, WAIT_FOREVER);
-            return w < 0 ? w : sock_error(hfd);
+            if (w < 0)
+                return w;
+            waited = true;
+            continue;
         }
         if (r != -EAGAIN)
             return r;

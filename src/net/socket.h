@@ -10,7 +10,9 @@
  *  - accept/accept4 block until a connection arrives (SOCK_NONBLOCK /
  *    SOCK_CLOEXEC of accept4: the new File's O_NONBLOCK / caller's fd flag);
  *  - connect on a blocking socket: EINPROGRESS from the host -> wait for
- *    POLLOUT -> SO_ERROR; on a nonblocking one: -EINPROGRESS;
+ *    POLLOUT -> connect again, which gives the outcome (SO_ERROR) and
+ *    marks the socket connected (a later connect is EISCONN, as Linux);
+ *    on a nonblocking one: -EINPROGRESS;
  *  - a blocking send on a stream socket sends everything (unless
  *    interrupted: the partial count, or -EINTR when nothing went);
  *    MSG_WAITALL on a blocking stream recv fills the buffers unless EOF,
