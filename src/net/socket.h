@@ -1,0 +1,68 @@
+/* Sockets: host sockets wrapped as host Files (fs/host_file.h).
+ *
+ * A socket File is a plain host file over a host socket fd: read, write,
+ * readv, writev, poll, epoll and fstat come from host_file.c. This module
+ * adds the socket calls. The host fd is always nonblocking; the File's
+ * O_NONBLOCK (and MSG_DONTWAIT) decide whether we wait, and every wait is
+ * interruptible (waiter_wait_host on the calling thread's Waiter, -EINTR).
+ *
+ * Linux semantics kept:
+ *  - accept/accept4 block until a connection arrives (SOCK_NONBLOCK /
+ *    SOCK_CLOEXEC of accept4: the new File's O_NONBLOCK / caller's fd flag);
+ *  - connect on a blocking socket: EINPROGRESS from the host -> wait for
+ *    POLLOUT -> connect again, which gives the outcome (SO_ERROR) and
+ *    marks the socket connected (a later connect is EISCONN, as Linux);
+ *    on a nonblocking one: -EINPROGRESS;
+ *  - a blocking send on a stream socket sends everything (unless
+ *    interrupted: the partial count, or -EINTR when nothing went);
+ *    MSG_WAITALL on a blocking stream recv fills the buffers unless EOF,
+ *    an error or an interruption comes first;
+ *  - SCM_RIGHTS is refused (-EOPNOTSUPP) when sending; received fds are
+ *    closed and MSG_CTRUNC is set.
+ * Not yet: SO_RCVTIMEO / SO_SNDTIMEO (the host fd is nonblocking, so they
+ * have no effect); AF_UNIX paths are passed to the host unchanged (no VFS
+ * translation).
+ *
+ * The functions take onespace memory (the syscall layer copies guest
+ * memory) and return a value or a negative errno. A File that is not a
+ * host file gives -ENOTSOCK; a host file that is not a socket gets the
+ * host's -ENOTSOCK. */
+#ifndef ONESPACE_NET_SOCKET_H
+#define ONESPACE_NET_SOCKET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "fs/fd_table.h"
+#include "fs/file.h"
+
+/* socket(2) on the host; type may carry SOCK_NONBLOCK (-> O_NONBLOCK on
+ * the File) and SOCK_CLOEXEC (ignored here: an fd property). */
+int socket_create(int domain, int type, int protocol, struct file **out);
+int socket_pair_create(int domain, int type, int protocol, struct file *out[2]);
+
+/* socket(2) / socketpair(2) / accept4(2) creating and installing fds. */
+int socket_install(struct fd_table *t, int domain, int type, int protocol);
+int socket_pair_install(struct fd_table *t, int domain, int type, int protocol,
+                        int fds[2]);
+
+/* The host socket fd behind a File, or -ENOTSOCK. */
+int socket_host_fd(struct file *f);
+
+int socket_bind(struct file *f, const struct sockaddr *addr, socklen_t len);
+int socket_listen(struct file *f, int backlog);
+/* flags: SOCK_NONBLOCK | SOCK_CLOEXEC (else -EINVAL). addr/len may be NULL. */
+int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
+                  int flags, struct file **out);
+int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len);
+ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags);
+ssize_t socket_recvmsg(struct file *f, struct msghdr *msg, int flags);
+int socket_shutdown(struct file *f, int how);
+int socket_getsockopt(struct file *f, int level, int name, void *val, socklen_t *len);
+int socket_setsockopt(struct file *f, int level, int name, const void *val,
+                      socklen_t len);
+int socket_getsockname(struct file *f, struct sockaddr *addr, socklen_t *len);
+int socket_getpeername(struct file *f, struct sockaddr *addr, socklen_t *len);
+
+#endif
