@@ -12,6 +12,30 @@
 #define GCTX_REGS 16
 #define R(n) (GCTX_REGS + 8 * (n))
 
+/* Set the FS base to \reg. With kernel support for FSGSBASE, wrfsbase;
+ * otherwise the kernel does not save a base written that way across
+ * context switches (seen on these VMs: the instruction works, but the
+ * kernel does not advertise it), so ask it with arch_prctl(ARCH_SET_FS).
+ * Keeps every register but rax, rcx, r11 (and \reg itself). */
+.macro SETFS reg
+    cmpb $0, entry_use_wrfsbase(%rip)
+    je 101f
+    wrfsbase \reg
+    jmp 102f
+101:
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    movq \reg, %rsi
+    movl $0x1002, %edi
+    movl $158, %eax
+    syscall
+    popq %rdx
+    popq %rsi
+    popq %rdi
+102:
+.endm
+
     .text
 
 /* SIGSYS from Syscall User Dispatch: always from guest code. */
@@ -19,14 +43,22 @@
     .type entry_sigsys_stub, @function
 entry_sigsys_stub:
     rdgsbase %rax
-    movq GCTX_HOST_FS(%rax), %rcx
-    wrfsbase %rcx
+    testq %rax, %rax
+    jz 9f
+    movq GCTX_HOST_FS(%rax), %r8
+    SETFS %r8
     subq $8, %rsp
     call entry_sigsys_c
     addq $8, %rsp
     rdgsbase %rax
-    movq GCTX_GUEST_FS(%rax), %rcx
-    wrfsbase %rcx
+    movq GCTX_GUEST_FS(%rax), %r8
+    SETFS %r8
+    ret
+    /* Not a guest thread (GS base 0): a host thread whose syscall lies in
+     * the pool cannot exist; report it (FS is the host's here). */
+9:  subq $8, %rsp
+    call entry_sigsys_stray
+    addq $8, %rsp
     ret
     .size entry_sigsys_stub, .-entry_sigsys_stub
 
@@ -41,14 +73,18 @@ entry_async_stub:
     jz 1f
     cmpq GCTX_GUEST_FS(%rax), %r8
     jne 1f
-    movq GCTX_HOST_FS(%rax), %rcx
-    wrfsbase %rcx
+    movq GCTX_HOST_FS(%rax), %r8
+    SETFS %r8
     movq $1, %rcx                   /* 4th argument: interrupted guest code */
     jmp 2f
 1:  xorl %ecx, %ecx
 2:  call entry_async_c
-    popq %r8
-    wrfsbase %r8
+    movq (%rsp), %r8
+    rdfsbase %r9
+    cmpq %r8, %r9
+    je 3f
+    SETFS %r8
+3:  popq %r8
     ret
     .size entry_async_stub, .-entry_async_stub
 
@@ -64,8 +100,8 @@ entry_restorer:
     .globl entry_jump_to_guest
     .type entry_jump_to_guest, @function
 entry_jump_to_guest:
-    movq GCTX_GUEST_FS(%rdi), %rax
-    wrfsbase %rax
+    movq GCTX_GUEST_FS(%rdi), %r8
+    SETFS %r8
     pushq R(17)(%rdi)
     popfq
     movq R(0)(%rdi), %rax

@@ -18,6 +18,9 @@
 
 static uintptr_t pool_start, pool_end;
 
+/* Read by the assembly stubs: wrfsbase is safe (else arch_prctl). */
+unsigned char entry_use_wrfsbase;
+
 static bool in_pool(uintptr_t a) { return a >= pool_start && a < pool_end; }
 
 void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc);
@@ -56,6 +59,18 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
     g[REG_RAX] = ret;
     if (atomic_load_explicit(&ctx->thread->proc->exiting, memory_order_acquire))
         entry_leave(ctx);
+}
+
+void entry_sigsys_stray(int sig, siginfo_t *si, ucontext_t *uc);
+void entry_sigsys_stray(int sig, siginfo_t *si, ucontext_t *uc)
+{
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "onespace: internal error: syscall %d trapped at %p on a "
+                     "thread that runs no guest code\n", si->si_syscall, si->si_call_addr);
+    if (write(2, msg, (size_t)n) < 0) {
+        /* nothing more to do */
+    }
+    uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
 }
 
 static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
@@ -101,10 +116,11 @@ int entry_init(uintptr_t start, size_t len)
     if (done)
         return 0;
     if (!host_fsgsbase_usable()) {
-        fprintf(stderr, "onespace: this CPU/kernel does not allow wrfsbase (FSGSBASE); "
+        fprintf(stderr, "onespace: this CPU/kernel does not allow rdfsbase (FSGSBASE); "
                         "onespace needs it\n");
         return -ENOSYS;
     }
+    entry_use_wrfsbase = (unsigned char)host_fsgsbase_kernel();
     pool_start = start;
     pool_end = start + len;
     sigset_t block;

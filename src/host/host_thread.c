@@ -77,13 +77,14 @@ static void probe_sigill(int sig) { siglongjmp(probe_jmp, 1); }
 
 int host_fsgsbase_usable(void)
 {
-    if (getauxval(AT_HWCAP2) & 2)       /* HWCAP2_FSGSBASE */
+    if (host_fsgsbase_kernel())
         return 1;
-    /* Some hypervisors' kernels allow the instructions without saying so
-     * in AT_HWCAP2: try one. */
+    /* Some VMs allow the instructions without the kernel supporting them
+     * (then writes are not preserved across context switches, but reads
+     * are right): try one. */
     struct sigaction sa = { .sa_handler = probe_sigill }, old;
     sigaction(SIGILL, &sa, &old);
-    int ok = 0;
+    volatile int ok = 0;
     if (!sigsetjmp(probe_jmp, 1)) {
         (void)host_get_fs();
         ok = 1;
@@ -99,9 +100,16 @@ uintptr_t host_get_fs(void)
     return v;
 }
 
+/* Through the kernel, so the base survives context switches whether or
+ * not the kernel supports FSGSBASE (set once per thread: not hot). */
 void host_set_gs(uintptr_t base)
 {
-    __asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+    syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+}
+
+int host_fsgsbase_kernel(void)
+{
+    return (getauxval(AT_HWCAP2) & 2) != 0;     /* HWCAP2_FSGSBASE */
 }
 
 uintptr_t host_get_gs(void)

@@ -29,7 +29,8 @@ int host_sigaltstack(void *base, size_t size);
 int host_sigmask(int how, const sigset_t *set, sigset_t *old);
 
 /* FS/GS bases of the calling thread. */
-int host_fsgsbase_usable(void);         /* the CPU and kernel allow wrfsbase */
+int host_fsgsbase_usable(void);         /* rdfsbase/rdgsbase work */
+int host_fsgsbase_kernel(void);         /* the kernel keeps wrfsbase values too */
 uintptr_t host_get_fs(void);
 void host_set_gs(uintptr_t base);
 uintptr_t host_get_gs(void);

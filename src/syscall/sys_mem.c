@@ -11,12 +11,6 @@
 
 #define PAGE 4096UL
 
-/* The mappable side of an fd's file (fs layer), or NULL. */
-static struct vm_file *sys_mem_vm_file_of(struct file *f)
-{
-    (void)f;
-    return NULL;    /* TODO(vfs merge): file_vm_file(f) */
-}
 
 SYS_STATIC(mmap)
 {
@@ -28,7 +22,7 @@ SYS_STATIC(mmap)
     int err = fd_table_get_file(p->fds, (int)a[4], &f);
     if (err)
         return err;
-    struct vm_file *vf = sys_mem_vm_file_of(f);
+    struct vm_file *vf = file_vm_file(f);
     long ret = vf ? process_vm_mmap(p->vm, a[0], a[1], (int)a[2], flags, vf, a[5]) : -ENODEV;
     file_put(f);
     return ret;

@@ -21,6 +21,9 @@ static void fill(void)
     sys_register_misc(table);
     sys_register_thread(table);
     sys_register_signal(table);
+    sys_register_fd(table);
+    sys_register_net(table);
+    sys_register_path(table);
 }
 
 void syscall_table_init(void)
