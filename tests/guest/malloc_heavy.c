@@ -48,9 +48,9 @@ static size_t pick_size(void)
     uint32_t r = next_rand() % 100;
     if (r < 70)
         return 1 + next_rand() % 256;            /* small bins */
-    if (r < 95)
-        return 256 + next_rand() % 65536;        /* larger heap blocks */
-    return 128 * 1024 + next_rand() % (4u << 20); /* mmap threshold and up */
+    if (r < 97)
+        return 256 + next_rand() % 32768;        /* larger heap blocks */
+    return 128 * 1024 + next_rand() % (512u << 10); /* over the mmap threshold */
 }
 
 int main(void)
@@ -59,7 +59,7 @@ int main(void)
     unsigned seed = 1;
 
     /* Churn: random allocate/free with contents checked at free time. */
-    for (int round = 0; round < 40000; round++) {
+    for (int round = 0; round < 20000; round++) {
         int i = (int)(next_rand() % SLOTS);
         if (blk[i]) {
             CHECK(verify(blk[i], len[i], seedof[i]), "block %d corrupted", i);
@@ -124,9 +124,9 @@ int main(void)
     OUT("calloc zeroed");
 
     /* One big allocation touched end to end (mmap path), then freed. */
-    size_t big = 64u << 20;
+    size_t big = 32u << 20;
     unsigned char *b = malloc(big);
-    CHECK(b != NULL, "malloc 64 MiB");
+    CHECK(b != NULL, "malloc 32 MiB");
     for (size_t i = 0; i < big; i += 4096)
         b[i] = (unsigned char)(i >> 12);
     uint64_t bh = 0;
