@@ -96,6 +96,7 @@ if ! cmp -s "$work/native.out" "$work/onespace.out"; then
     ok=0
 fi
 
+[ "$keep" = 1 ] && echo "(images and outputs kept in $work)"
 if [ "$ok" = 1 ]; then
     echo "PASS: $name (status $expect, $(wc -l < "$work/native.out") lines of stdout)"
     exit 0
@@ -103,5 +104,4 @@ fi
 echo "--- native stderr:";   cat "$work/native.err"
 echo "--- onespace stderr:"; cat "$work/onespace.err"
 echo "--- native stdout:";   cat "$work/native.out"
-[ "$keep" = 1 ] && echo "(kept in $work)"
 exit 1
