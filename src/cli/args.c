@@ -66,6 +66,8 @@ static int parse_run(int argc, char **argv, int i, struct cli_args *a, char *err
             a->trace = true;
         } else if (strcmp(arg, "--no-fast-path") == 0) {
             a->no_fast_path = true;
+        } else if (strcmp(arg, "-i") == 0 || strcmp(arg, "--ignore-environment") == 0) {
+            a->empty_env = true;
         } else if ((v = option_value("-C", argc, argv, &i, &missing)) || missing) {
             if (missing || !*v)
                 return usage_error(err, errlen, "run: -C needs a directory");
@@ -215,6 +217,9 @@ static const char help_run[] =
     "                    HOSTDIR\n"
     "  --env NAME=VALUE  add or replace a variable of the guest's environment\n"
     "                    (env.default; nothing comes from the host); repeatable\n"
+    "  -i, --ignore-environment\n"
+    "                    start from an empty environment instead of\n"
+    "                    env.default (then only --env variables are set)\n"
     "  --trace           print every system call of the guest (strace-like)\n"
     "  --no-fast-path    handle every system call through the trap path\n"
     "  -h, --help        show this text\n";

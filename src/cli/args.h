@@ -29,6 +29,7 @@ struct cli_args {
     const char *root;         /* run --root HOSTDIR (NULL: not given) */
     bool trace;               /* --trace */
     bool no_fast_path;        /* --no-fast-path */
+    bool empty_env;           /* -i: no env.default */
     const char **env;         /* --env values, in order (malloc'ed array) */
     size_t env_count;
     char **prog_argv;         /* run: the guest's argv, points into argv */

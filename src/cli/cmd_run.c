@@ -42,7 +42,7 @@ static int build_envp(const struct onespace_config *c, const struct cli_args *a,
     char **envp = calloc(cap, sizeof(*envp));
     if (!envp)
         return -ENOMEM;
-    for (size_t i = 0; i < c->env_count; i++)
+    for (size_t i = 0; i < c->env_count && !a->empty_env; i++)
         envp[n++] = c->env[i];
     for (size_t i = 0; i < a->env_count; i++) {
         const char *kv = a->env[i];

@@ -37,19 +37,24 @@ static void unblock_entry_signals(void)
     host_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
-/* When the process is exiting, its other threads must leave too; a kick
- * can land just before a thread starts to block, so kick until they are
- * gone (the last one out releases the process). */
-static void wait_for_siblings(struct thread *t)
+/* t has left guest code. When its process is exiting, the other threads
+ * must leave too; a kick can land just before a thread starts to block,
+ * so kick until none is left in guest code (each releases itself; the
+ * last one releases the process). */
+static void left_guest(struct thread *t)
 {
     struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    p->nr_in_guest--;
+    t->left_guest = true;
+    pthread_mutex_unlock(&p->lock);
     if (!atomic_load(&p->exiting))
         return;
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        int n = p->nr_threads;
+        int n = p->nr_in_guest;
         pthread_mutex_unlock(&p->lock);
-        if (n <= 1)
+        if (n <= 0)
             return;
         entry_kick_process(p, t);
         host_sleep_ns(2 * 1000 * 1000);
@@ -80,7 +85,7 @@ static void *guest_thread_main(void *arg)
     }
     /* Back from guest code for good (entry_leave). */
     host_set_gs(0);
-    wait_for_siblings(t);
+    left_guest(t);
     host_sud_off();
     host_sigaltstack(NULL, 0);
     waiter_bind_current(NULL);

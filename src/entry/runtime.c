@@ -138,6 +138,7 @@ int runtime_run(const struct runtime_opts *o)
     rt.trace = o->trace;
     syscall_table_init();
     sys_signal_kick_hook = entry_kick_process;
+    runtime_procfs_attach(&rt);
     syscall_set_trace(o->trace);
 
     struct process *p;
@@ -157,6 +158,7 @@ int runtime_run(const struct runtime_opts *o)
         thread_release(t);
     }
     int status = runtime_wait_all(&rt);
+    runtime_procfs_attach(NULL);
     runtime_state_destroy(&rt);
     user_space_vm_destroy(usv);
     return err ? err : exit_code_of(status);

@@ -171,6 +171,7 @@ int thread_create(struct process *p, struct thread **out)
     t->next = p->threads;
     p->threads = t;
     p->nr_threads++;
+    p->nr_in_guest++;
     pthread_mutex_unlock(&p->lock);
     *out = t;
     return 0;
@@ -188,13 +189,16 @@ bool process_begin_exit(struct process *p, int status)
 static void process_finish(struct process *p)
 {
     struct runtime *rt = p->rt;
+    if (!atomic_load(&p->exiting))
+        process_begin_exit(p, 0);
+    /* Out of the table first: /proc renders only what is in it. */
+    pthread_mutex_lock(&rt->lock);
+    rt->pids[p->pid] = NULL;
+    pthread_mutex_unlock(&rt->lock);
     fs_ctx_put(p->fs);
     fd_table_put(p->fds);
     process_vm_destroy(p->vm);
-    if (!atomic_load(&p->exiting))
-        process_begin_exit(p, 0);
     pthread_mutex_lock(&rt->lock);
-    rt->pids[p->pid] = NULL;
     if (p->pid == 1) {
         rt->init_status = p->exit_status;
         rt->init_exited = true;
@@ -219,6 +223,8 @@ void thread_release(struct thread *t)
         }
     }
     bool last = --p->nr_threads == 0;
+    if (!t->left_guest)
+        p->nr_in_guest--;
     pthread_mutex_unlock(&p->lock);
 
     pthread_mutex_lock(&rt->lock);

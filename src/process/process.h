@@ -49,6 +49,7 @@ struct process {
     pthread_mutex_t lock;           /* threads list, exit state, sigactions */
     struct thread *threads;         /* singly linked via thread.next */
     int nr_threads;
+    int nr_in_guest;                /* threads that have not left guest code */
     atomic_bool exiting;            /* exit_group or a fatal signal began */
     int exit_status;                /* wait status word (Linux encoding) */
 };
@@ -67,6 +68,7 @@ struct thread {
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
     void *entry;                    /* entry layer's per-thread context */
+    bool left_guest;                /* counted out of nr_in_guest */
 };
 
 struct thread *thread_current(void);

@@ -58,4 +58,7 @@ int runtime_wait_all(struct runtime *rt);
 
 struct process *runtime_find_process(struct runtime *rt, pid_t pid);
 
+/* Make /proc show this instance's processes (NULL: none). */
+void runtime_procfs_attach(struct runtime *rt);
+
 #endif

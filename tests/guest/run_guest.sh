@@ -7,7 +7,7 @@
 # data/ fixtures, lib/<interpreter> for dynamic programs). The native run has
 # cwd = its image and runs IMAGE/bin/NAME under `env -i` with GUEST_ENV;
 # the onespace run is exactly
-#   ONESPACE run --root IMAGE --env K=V... /bin/NAME args...
+#   ONESPACE run --root IMAGE -i --env K=V... /bin/NAME args...
 # Passes (exit 0) only if both runs exit with the expected status (default
 # 0; death by signal N counts as 128+N) and print identical stdout.
 set -u
@@ -78,7 +78,7 @@ native_status=$?; } 2>/dev/null
 envargs=()
 for kv in "${GUEST_ENV[@]}"; do envargs+=(--env "$kv"); done
 { (cd "$work/onespace" &&
- exec timeout -k 5 "$timeout_s" "$onespace" run --root "$work/onespace" \
+ exec timeout -k 5 "$timeout_s" "$onespace" run --root "$work/onespace" -i \
       "${envargs[@]}" "/bin/$name" "$@") \
     > "$work/onespace.out" 2> "$work/onespace.err"
 onespace_status=$?; } 2>/dev/null
