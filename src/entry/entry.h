@@ -29,6 +29,8 @@ void entry_kick_process(struct process *p, struct thread *except);
 
 /* Syscalls that need the caller's registers or end the thread. */
 long entry_clone(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t a[6]);
+long entry_vfork(struct guest_ctx *ctx, ucontext_t *uc, uint64_t stack);
+long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t a[6]);
 long entry_arch_prctl(struct guest_ctx *ctx, const uint64_t a[6]);
 __attribute__((noreturn)) void entry_exit_thread(struct guest_ctx *ctx, int code);
 __attribute__((noreturn)) void entry_exit_group(struct guest_ctx *ctx, int status);

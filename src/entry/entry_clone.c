@@ -102,8 +102,11 @@ long entry_clone(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t 
                 if (rest[i])
                     return -EINVAL;
         }
-        if (ca.exit_signal)
+        if (ca.exit_signal > 64)
+            return -EINVAL;
+        if ((ca.flags & CLONE_THREAD) && ca.exit_signal)
             return -EINVAL;     /* a thread has none */
+        ca.flags |= ca.exit_signal;
         r = (struct clone_req){ .flags = ca.flags, .stack = ca.stack,
                                 .stack_size = ca.stack_size, .tls = ca.tls,
                                 .parent_tid = ca.parent_tid, .child_tid = ca.child_tid };
@@ -111,8 +114,17 @@ long entry_clone(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t 
             return -EINVAL;
         break;
     }
+    case __NR_vfork:
+        return entry_vfork(ctx, uc, 0);
     default:
-        return -ENOSYS;     /* fork / vfork: see the process layer */
+        return -ENOSYS;     /* fork cannot exist in one address space */
+    }
+    if (!(r.flags & CLONE_THREAD) && (r.flags & CLONE_VM) && (r.flags & CLONE_VFORK)) {
+        /* posix_spawn, system, popen: a vfork on its own stack. */
+        uint64_t allowed = CLONE_VM | CLONE_VFORK | CLONE_FS | CLONE_FILES | 0xff /* signal */;
+        if (r.flags & ~allowed)
+            return -EINVAL;
+        return entry_vfork(ctx, uc, r.stack ? r.stack + r.stack_size : 0);
     }
     if (!(r.flags & CLONE_THREAD)) {
         log_info("entry", "clone without CLONE_THREAD (flags %#lx): not supported yet",

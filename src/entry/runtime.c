@@ -11,7 +11,7 @@
 #include "entry/entry.h"
 #include "fs/vfs.h"
 #include "host/host_thread.h"
-#include "loader/loader.h"
+#include "process/exec.h"
 #include "process/runtime_state.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
@@ -31,69 +31,22 @@ void runtime_opts_defaults(struct runtime_opts *o)
     };
 }
 
-static int open_interp(void *ctx, const char *path, struct file **out)
-{
-    char full[4096];
-    return vfs_open_exec(ctx, path, out, full, sizeof(full));
-}
-
-/* /proc/<pid>/cmdline: argv, NUL-separated. */
-static int set_cmdline(struct process *p, char *const *argv)
-{
-    size_t len = 0;
-    for (int i = 0; argv[i]; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len ? len : 1);
-    if (!s)
-        return -ENOMEM;
-    size_t at = 0;
-    for (int i = 0; argv[i]; i++) {
-        size_t n = strlen(argv[i]) + 1;
-        memcpy(s + at, argv[i], n);
-        at += n;
-    }
-    free(p->cmdline);
-    p->cmdline = s;
-    p->cmdline_len = len;
-    return 0;
-}
-
 /* Load argv[0] into p and fill the first thread's registers. */
 static int load_program(struct process *p, const struct runtime_opts *o, uint64_t *regs)
 {
-    struct file *exe;
-    int err = vfs_open_exec(p->fs, o->argv[0], &exe, p->exe_path, sizeof(p->exe_path));
+    struct exec_image img;
+    int err = process_exec_load(p, o->argv[0], o->argv, o->envp, &img);
     if (err) {
-        fprintf(stderr, "onespace: %s: %s\n", o->argv[0], strerror(-err));
+        if (err == -ENOEXEC)
+            fprintf(stderr, "onespace: %s: not a valid x86-64 PIE or static-PIE ELF program\n",
+                    o->argv[0]);
+        else
+            fprintf(stderr, "onespace: %s: %s\n", o->argv[0], strerror(-err));
         return err;
     }
-    struct loader_image img;
-    err = loader_load(p->vm, exe, open_interp, p->fs, &img);
-    file_put(exe);
-    if (err) {
-        fprintf(stderr, "onespace: %s: cannot load: %s\n", o->argv[0],
-                err == -ENOEXEC ? "not a valid x86-64 PIE or static-PIE ELF program"
-                                : strerror(-err));
-        return err;
-    }
-    err = loader_setup_heap(p->vm, &img, o->default_heap_size);
-    uintptr_t rsp = 0;
-    struct loader_stack_args sa = {
-        .argv = o->argv, .envp = o->envp, .execfn = p->exe_path,
-        .stack_size = o->default_stack_size, .vdso_base = host_auxv(AT_SYSINFO_EHDR),
-        .hwcap = host_auxv(AT_HWCAP), .hwcap2 = host_auxv(AT_HWCAP2),
-        .minsigstksz = host_auxv(51 /* AT_MINSIGSTKSZ */),
-    };
-    if (!err)
-        err = loader_setup_stack(p->vm, &img, &sa, &rsp);
-    if (!err)
-        err = set_cmdline(p, o->argv);
-    if (err) {
-        fprintf(stderr, "onespace: %s: cannot start: %s\n", o->argv[0], strerror(-err));
-        return err;
-    }
+    process_exec_commit(p, &img);
     memset(regs, 0, GR_COUNT * sizeof(*regs));
-    regs[GR_RSP] = rsp;
+    regs[GR_RSP] = img.rsp;
     regs[GR_RIP] = img.entry;
     regs[GR_RFLAGS] = 0x202;
     return 0;

@@ -52,6 +52,10 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
     case __NR_arch_prctl:
         ret = entry_arch_prctl(ctx, a);
         break;
+    case __NR_execve:
+    case __NR_execveat:
+        ret = entry_execve(ctx, uc, nr, a);
+        break;
     default:
         ret = syscall_dispatch(ctx->thread, nr, a);
         break;

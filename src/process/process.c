@@ -84,8 +84,8 @@ static int install_stdio(struct fd_table *t)
     return 0;
 }
 
-int process_create(struct runtime *rt, struct process *parent, const char *host_root,
-                   struct process **out)
+static int create(struct runtime *rt, struct process *parent, const char *host_root,
+                  bool borrow_vm, struct process **out)
 {
     struct process *p = calloc(1, sizeof(*p));
     if (!p)
@@ -93,6 +93,7 @@ int process_create(struct runtime *rt, struct process *parent, const char *host_
     atomic_init(&p->refs, 1);
     p->rt = rt;
     pthread_mutex_init(&p->lock, NULL);
+    waiter_queue_init(&p->child_wq);
     for (int i = 0; i < RLIM_NLIMITS; i++)
         p->rlim[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     p->rlim[RLIMIT_NOFILE] = (struct rlimit){ FD_TABLE_DEFAULT_LIMIT, 4096 };
@@ -113,9 +114,17 @@ int process_create(struct runtime *rt, struct process *parent, const char *host_
     if (parent) {
         p->pgid = parent->pgid;
         p->sid = parent->sid;
+        memcpy(p->rlim, parent->rlim, sizeof(p->rlim));
+        pthread_mutex_lock(&parent->lock);
+        memcpy(p->sigactions, parent->sigactions, sizeof(p->sigactions));
+        pthread_mutex_unlock(&parent->lock);
     }
 
-    int err = process_vm_create(rt->usv, pid, &p->vm);
+    int err = parent && borrow_vm ? 0 : process_vm_create(rt->usv, pid, &p->vm);
+    if (parent && borrow_vm) {
+        p->vm = parent->vm;
+        p->vm_borrowed = true;
+    }
     if (!err)
         err = parent ? fd_table_copy(parent->fds, &p->fds)
                      : fd_table_create(FD_TABLE_DEFAULT_LIMIT, &p->fds);
@@ -131,17 +140,70 @@ int process_create(struct runtime *rt, struct process *parent, const char *host_
             fs_ctx_put(p->fs);
         if (p->fds)
             fd_table_put(p->fds);
-        if (p->vm)
+        if (p->vm && !p->vm_borrowed)
             process_vm_destroy(p->vm);
         pthread_mutex_lock(&rt->lock);
         rt->pids[pid] = NULL;
         rt->nr_processes--;
         pthread_mutex_unlock(&rt->lock);
+        waiter_queue_destroy(&p->child_wq);
         free(p);
         return err;
     }
+    if (parent) {
+        pthread_mutex_lock(&rt->lock);
+        p->parent = parent;
+        p->next_sibling = parent->children;
+        parent->children = p;
+        pthread_mutex_unlock(&rt->lock);
+    }
     *out = p;
     return 0;
+}
+
+int process_create_vfork_child(struct process *parent, struct process **out)
+{
+    return create(parent->rt, parent, NULL, true, out);
+}
+
+void process_vfork_release(struct process *c)
+{
+    if (!c->vm_borrowed)
+        return;
+    c->vm_borrowed = false;
+    atomic_store_explicit(&c->vfork_done, true, memory_order_release);
+    struct runtime *rt = c->rt;
+    pthread_mutex_lock(&rt->lock);
+    struct process *parent = c->parent;
+    if (parent)
+        waiter_queue_wake_all(&parent->child_wq);
+    pthread_mutex_unlock(&rt->lock);
+}
+
+static bool vfork_released(void *arg)
+{
+    return atomic_load_explicit(&((struct process *)arg)->vfork_done, memory_order_acquire);
+}
+
+void process_vfork_wait(struct process *parent, struct process *c)
+{
+    /* Like Linux, only a fatal signal ends the wait early; the child still
+     * holds a reference to the parent through `parent`, which exit keeps
+     * valid until the child is reaped or reparented. */
+    while (!vfork_released(c)) {
+        int r = waiter_queue_wait(&parent->child_wq, vfork_released, c, UINT64_MAX);
+        if (r == -EINTR) {
+            waiter_clear_interrupt(waiter_current());
+            if (atomic_load(&parent->exiting))
+                return;
+        }
+    }
+}
+
+int process_create(struct runtime *rt, struct process *parent, const char *host_root,
+                   struct process **out)
+{
+    return create(rt, parent, host_root, false, out);
 }
 
 int thread_create(struct process *p, struct thread **out)
@@ -186,29 +248,154 @@ bool process_begin_exit(struct process *p, int status)
     return true;
 }
 
+static void process_free(struct process *p)
+{
+    free(p->cmdline);
+    waiter_queue_destroy(&p->child_wq);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* Unlink c from its parent's children (rt->lock held). */
+static void unlink_child_locked(struct process *c)
+{
+    struct process *parent = c->parent;
+    for (struct process **pp = &parent->children; *pp; pp = &(*pp)->next_sibling) {
+        if (*pp == c) {
+            *pp = c->next_sibling;
+            break;
+        }
+    }
+    c->parent = NULL;
+}
+
 static void process_finish(struct process *p)
 {
     struct runtime *rt = p->rt;
     if (!atomic_load(&p->exiting))
         process_begin_exit(p, 0);
-    /* Out of the table first: /proc renders only what is in it. */
+    /* Out of /proc first: it renders only what is in the table. */
     pthread_mutex_lock(&rt->lock);
-    rt->pids[p->pid] = NULL;
+    if (!p->parent)
+        rt->pids[p->pid] = NULL;
     pthread_mutex_unlock(&rt->lock);
     fs_ctx_put(p->fs);
     fd_table_put(p->fds);
-    process_vm_destroy(p->vm);
+    if (!p->vm_borrowed)
+        process_vm_destroy(p->vm);
+    p->vm = NULL;
+    process_vfork_release(p);
+
     pthread_mutex_lock(&rt->lock);
     if (p->pid == 1) {
         rt->init_status = p->exit_status;
         rt->init_exited = true;
     }
+    /* Orphans: nobody will wait for them (there is no init to reparent
+     * to inside onespace); zombies among them go at once. */
+    struct process *orphan_zombies = NULL;
+    for (struct process *c = p->children, *next; c; c = next) {
+        next = c->next_sibling;
+        c->parent = NULL;
+        c->ppid = 1;
+        if (c->zombie) {
+            rt->pids[c->pid] = NULL;
+            c->next_sibling = orphan_zombies;
+            orphan_zombies = c;
+        }
+    }
+    p->children = NULL;
+    bool reaped_now = !p->parent;
+    if (p->parent) {
+        p->zombie = true;       /* the parent's wait4 frees it */
+        waiter_queue_wake_all(&p->parent->child_wq);
+    }
     rt->nr_processes--;
     pthread_cond_broadcast(&rt->all_exited);
     pthread_mutex_unlock(&rt->lock);
-    free(p->cmdline);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
+    for (struct process *c = orphan_zombies, *next; c; c = next) {
+        next = c->next_sibling;
+        process_free(c);
+    }
+    if (reaped_now)
+        process_free(p);
+}
+
+static bool matches(const struct process *c, const struct process *p, pid_t pid)
+{
+    if (pid == -1)
+        return true;
+    if (pid > 0)
+        return c->pid == pid;
+    if (pid == 0)
+        return c->pgid == p->pgid;
+    return c->pgid == -pid;
+}
+
+struct wait_arg {
+    struct process *p;
+    pid_t pid;
+    int options;
+    struct process *found;
+    bool any;
+};
+
+/* rt->lock held: is there a matching zombie (found) or a matching child? */
+static void scan_children_locked(struct wait_arg *w)
+{
+    w->found = NULL;
+    w->any = false;
+    for (struct process *c = w->p->children; c; c = c->next_sibling) {
+        if (!matches(c, w->p, w->pid))
+            continue;
+        w->any = true;
+        if (c->zombie) {
+            w->found = c;
+            return;
+        }
+    }
+}
+
+static bool child_ready(void *arg)
+{
+    struct wait_arg *w = arg;
+    struct runtime *rt = w->p->rt;
+    pthread_mutex_lock(&rt->lock);
+    scan_children_locked(w);
+    pthread_mutex_unlock(&rt->lock);
+    return w->found || !w->any;
+}
+
+pid_t process_wait_child(struct process *p, pid_t pid, int options, int *status)
+{
+    struct runtime *rt = p->rt;
+    struct wait_arg w = { p, pid, options, NULL, false };
+    for (;;) {
+        pthread_mutex_lock(&rt->lock);
+        scan_children_locked(&w);
+        if (w.found) {
+            struct process *c = w.found;
+            pid_t cpid = c->pid;
+            *status = c->exit_status;
+            bool reap = !(options & WNOWAIT);
+            if (reap) {
+                unlink_child_locked(c);
+                rt->pids[cpid] = NULL;
+            }
+            pthread_mutex_unlock(&rt->lock);
+            if (reap)
+                process_free(c);
+            return cpid;
+        }
+        pthread_mutex_unlock(&rt->lock);
+        if (!w.any)
+            return -ECHILD;
+        if (options & WNOHANG)
+            return 0;
+        int r = waiter_queue_wait(&p->child_wq, child_ready, &w, UINT64_MAX);
+        if (r == -EINTR)
+            return -EINTR;
+    }
 }
 
 void thread_release(struct thread *t)

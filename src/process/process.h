@@ -52,6 +52,18 @@ struct process {
     int nr_in_guest;                /* threads that have not left guest code */
     atomic_bool exiting;            /* exit_group or a fatal signal began */
     int exit_status;                /* wait status word (Linux encoding) */
+
+    /* Family (under rt->lock): children in a list, zombies until reaped. */
+    struct process *parent;         /* NULL: none (pid 1, or orphaned) */
+    struct process *children;       /* first child; linked by next_sibling */
+    struct process *next_sibling;
+    bool zombie;                    /* exited, waiting for wait4 */
+    struct waiter_queue child_wq;   /* a child exited / vfork child released */
+
+    /* vfork: this process runs on its parent's memory until it execs or
+     * exits; the parent sleeps until then (vfork_done). */
+    bool vm_borrowed;
+    atomic_bool vfork_done;
 };
 
 struct thread {

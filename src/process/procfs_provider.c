@@ -31,7 +31,7 @@ static struct process *find_locked(pid_t pid)
     if (!the_rt || pid <= 0 || pid >= RUNTIME_PID_MAX)
         return NULL;
     struct process *p = the_rt->pids[pid];
-    return p && p->pid == pid ? p : NULL;
+    return p && p->pid == pid && !p->zombie ? p : NULL;
 }
 
 static int list_pids(pid_t *out, int max)

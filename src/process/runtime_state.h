@@ -53,6 +53,23 @@ void thread_release(struct thread *t);
  * Returns true if this call started the exit. */
 bool process_begin_exit(struct process *p, int status);
 
+/* A vfork child of `parent`: a new process on the parent's memory (until
+ * it execs or exits), with a copy of its fd table and fs context. */
+int process_create_vfork_child(struct process *parent, struct process **out);
+
+/* The vfork child c stops borrowing its parent's memory (execve with its
+ * own new memory, or exit): wakes the parent. */
+void process_vfork_release(struct process *c);
+
+/* Sleep until the vfork child c released the parent's memory. */
+void process_vfork_wait(struct process *parent, struct process *c);
+
+/* wait4/waitid core: find a child of p matching `pid` (-1 any, > 0 that
+ * pid, 0 p's group, < -1 group -pid) that is a zombie; reap it unless
+ * WNOWAIT. Returns its pid and *status, 0 if WNOHANG and none yet,
+ * -ECHILD if p has no matching child, -EINTR if interrupted. */
+pid_t process_wait_child(struct process *p, pid_t pid, int options, int *status);
+
 /* Wait until every process has exited; returns pid 1's wait status. */
 int runtime_wait_all(struct runtime *rt);
 
