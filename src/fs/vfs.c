@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/host_file.h"
 #include "fs/vfs_internal.h"
 #include "host/host_fd.h"
 #include "host/host_fs.h"
@@ -169,6 +170,19 @@ static int open_host(struct fs_ctx *fs, struct vfs_loc *loc, int flags,
         if (hfd < 0)
             return hfd;
         return vfs_dir_create(VFS_MNT_HOST, hfd, kept, loc->path, out);
+    }
+    if (!S_ISREG(m)) {
+        /* FIFOs, sockets, devices in the image: opened without blocking
+         * the host thread (a FIFO open does not wait for its peer), then
+         * served as host files (interruptible blocking I/O). */
+        int hfd = host_fs_openat(loc->dirfd, loc->name,
+                                 (flags & HOST_OPEN_FLAGS) | O_NOFOLLOW | O_NONBLOCK, 0);
+        if (hfd < 0)
+            return hfd;
+        int r = host_file_create(hfd, kept, HOST_FILE_OWN_FD, out);
+        if (r < 0)
+            host_fd_close(hfd);
+        return r;
     }
     int hfd = host_fs_openat(loc->dirfd, loc->name,
                              (flags & HOST_OPEN_FLAGS) | O_NOFOLLOW, 0);

@@ -344,6 +344,52 @@ static void test_getdents(void **s)
 }
 
 
+/* O_PATH files, AT_EMPTY_PATH, readlinkat(fd, ""), a FIFO in the image */
+static void test_opath_and_special(void **s)
+{
+    struct file *f, *g;
+    struct stat st;
+    char buf[64] = { 0 };
+    assert_int_equal(vfs_symlinkat(X.fs, "some/target", NULL, "/opl"), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/opl", O_PATH | O_NOFOLLOW, 0, &f), 0);
+    assert_int_equal(vfs_fstatat(X.fs, f, "", &st, AT_EMPTY_PATH), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(vfs_readlinkat(X.fs, f, "", buf, sizeof buf), 11);
+    assert_string_equal(buf, "some/target");
+    file_put(f);
+    /* an O_PATH directory as dirfd */
+    assert_int_equal(vfs_mkdirat(X.fs, NULL, "/opd", 0755), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/opd", O_PATH | O_DIRECTORY, 0, &f), 0);
+    assert_int_equal(vfs_openat(X.fs, f, "new", O_CREAT | O_RDWR, 0600, &g), 0);
+    assert_string_equal(vfs_file_path(g), "/opd/new");
+    file_put(g);
+    assert_int_equal(vfs_faccessat(X.fs, f, "new", R_OK | W_OK, 0), 0);
+    assert_int_equal(vfs_faccessat(X.fs, f, "", F_OK, AT_EMPTY_PATH), 0);
+    file_put(f);
+    /* a FIFO does not block the opener */
+    char fp[PATH_MAX + 16];
+    snprintf(fp, sizeof fp, "%s/fifo", X.root);
+    assert_int_equal(mkfifo(fp, 0600), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/fifo", O_RDONLY | O_NONBLOCK, 0, &f), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/fifo", O_WRONLY, 0, &g), 0);
+    assert_int_equal(file_write(g, "p", 1), 1);
+    assert_int_equal(file_read(f, buf, sizeof buf), 1);
+    file_put(g);
+    file_put(f);
+    /* exec needs a regular file with an execute bit */
+    char path[PATH_MAX];
+    assert_int_equal(vfs_open_exec(X.fs, "/opd/new", &f, path, sizeof path), -EACCES);
+    assert_int_equal(vfs_open_exec(X.fs, "/opd", &f, path, sizeof path), -EACCES);
+    assert_int_equal(vfs_fchmodat(X.fs, NULL, "/opd/new", 0755, 0), 0);
+    assert_int_equal(vfs_symlinkat(X.fs, "opd/new", NULL, "/exelink"), 0);
+    assert_int_equal(vfs_open_exec(X.fs, "exelink", &f, path, sizeof path), 0);
+    assert_string_equal(path, "/opd/new");
+    assert_non_null(file_vm_file(f));
+    assert_int_equal(file_vm_file(f)->access, O_RDONLY);
+    file_put(f);
+    assert_int_equal(vfs_open_exec(X.fs, "/nothere2", &f, path, sizeof path), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_open_flags_match_native),
         cmocka_unit_test(test_file_io),
         cmocka_unit_test(test_getdents),
+        cmocka_unit_test(test_opath_and_special),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
