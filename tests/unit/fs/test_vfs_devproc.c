@@ -62,7 +62,12 @@ static int f_fd_file(pid_t pid, int fd, struct file **out)
     *out = file_get(fake_fd3);
     return 0;
 }
+static ssize_t f_cwd(pid_t pid, char *buf, size_t len)
+{
+    return snprintf(buf, len, "/a/b");
+}
 static const struct procfs_provider fake = {
+    .cwd = f_cwd,
     .self_pid = f_self, .list_pids = f_list_pids, .exists = f_exists,
     .render = f_render, .exe = f_exe, .fd_link = f_fd_link,
     .list_fds = f_list_fds, .fd_file = f_fd_file,
@@ -174,6 +179,16 @@ static void test_proc_files(void **s)
     assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/fd/3", &st, AT_SYMLINK_NOFOLLOW), 0);
     assert_true(S_ISLNK(st.st_mode));
     assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/fd/4", &st, 0), -ENOENT);
+    memset(link, 0, sizeof link);
+    assert_int_equal(vfs_readlinkat(X.fs, NULL, "/proc/self/cwd", link, sizeof link), 4);
+    assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/cwd/c/file", &st, 0), 0);
+    assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/root/etc/passwd", &st, 0), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/proc/self/mounts", O_RDONLY, 0, &f), 0);
+    assert_true(strstr(vfx_read_all(f, buf, sizeof buf), " /proc proc ") != NULL);
+    file_put(f);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/proc/stat", O_RDONLY, 0, &f), 0);
+    assert_true(strncmp(vfx_read_all(f, buf, sizeof buf), "cpu ", 4) == 0);
+    file_put(f);
     /* host-derived files */
     assert_int_equal(vfs_openat(X.fs, NULL, "/proc/meminfo", O_RDONLY, 0, &f), 0);
     assert_true(strstr(vfx_read_all(f, buf, sizeof buf), "MemTotal:") != NULL);
