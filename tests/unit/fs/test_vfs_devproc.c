@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <sys/sysmacros.h>
 
+#include "fs/host_file.h"
 #include "fs/procfs.h"
 #include "vfs_fixture.h"
 
@@ -211,6 +212,29 @@ static void test_proc_files(void **s)
     assert_int_equal(vfs_chdir(X.fs, NULL, "/"), 0);
 }
 
+static void test_link_text(void **s)
+{
+    char buf[PATH_MAX];
+    assert_int_equal(vfs_file_link_text(fake_fd3, buf, sizeof buf), 11);
+    assert_string_equal(buf, "/etc/passwd");
+    assert_int_equal(vfs_file_link_text(fake_fd3, buf, 5), -ERANGE);
+    struct file *f;
+    assert_int_equal(vfs_openat(X.fs, NULL, "/dev/null", O_RDONLY, 0, &f), 0);
+    assert_int_equal(vfs_file_link_text(f, buf, sizeof buf), 9);
+    file_put(f);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(host_file_create(p[0], O_RDONLY, HOST_FILE_OWN_FD, &f), 0);
+    struct stat st;
+    assert_int_equal(fstat(p[0], &st), 0);
+    char want[64];
+    snprintf(want, sizeof want, "pipe:[%lu]", (unsigned long)st.st_ino);
+    assert_true(vfs_file_link_text(f, buf, sizeof buf) > 0);
+    assert_string_equal(buf, want);
+    file_put(f);
+    close(p[1]);
+}
+
 static int has(char *list, size_t n, const char *name)
 {
     for (size_t off = 0; off < n;) {
@@ -257,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_dev_files),
         cmocka_unit_test(test_proc_files),
         cmocka_unit_test(test_proc_listing),
+        cmocka_unit_test(test_link_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
