@@ -324,8 +324,6 @@ int vfs_fchmodat(struct fs_ctx *fs, struct file *dir, const char *path,
         return -EINVAL;
     mode &= 07777;
     if (!path[0] && (at_flags & AT_EMPTY_PATH) && dir) {
-        if (dir->ops == &vfs_opath_ops && !vfs_file_is_dir(dir) && 0)
-            return -EBADF;
         int hfd, r = empty_path_fd(dir, &hfd);
         if (r)
             return r < 0 ? r : dir->ops == &vfs_snapshot_ops ? -EPERM : 0;
