@@ -23,8 +23,11 @@ static const struct procfs_provider *prov(void)
     return atomic_load(&provider);
 }
 
-static const char *const global_files[] = { "meminfo", "cpuinfo", "uptime" };
-static const char *const pid_files[] = { "maps", "status", "stat", "cmdline", "environ" };
+static const char *const global_files[] = { "meminfo", "cpuinfo", "uptime", "stat",
+                                            "loadavg", "version", "filesystems",
+                                            "mounts" };
+static const char *const pid_files[] = { "maps", "status", "stat", "cmdline", "environ",
+                                         "mounts" };
 #define NGLOBAL (sizeof global_files / sizeof global_files[0])
 #define NPIDF (sizeof pid_files / sizeof pid_files[0])
 
@@ -95,6 +98,20 @@ int procfs_lookup(const char *rel, struct synth_node *n)
         n->mode = S_IFLNK | 0777;
         return 0;
     }
+    if (!strcmp(s, "root")) {
+        n->type = SYN_LNK;
+        n->mode = S_IFLNK | 0777;
+        strcpy(n->target, "/");
+        return 0;
+    }
+    if (!strcmp(s, "cwd") && pv->cwd) {
+        ssize_t r = pv->cwd(n->pid, n->target, sizeof n->target);
+        if (r < 0)
+            return (int)r;
+        n->type = SYN_LNK;
+        n->mode = S_IFLNK | 0777;
+        return 0;
+    }
     if (!strncmp(s, "fd", 2) && (!s[2] || s[2] == '/')) {
         if (!s[2]) {
             n->type = SYN_DIR;
@@ -142,6 +159,9 @@ int procfs_list(const char *rel, synth_add_fn add, void *ctx)
         for (size_t i = 0; i < NPIDF; i++)
             add(ctx, pid_files[i], DT_REG);
         add(ctx, "exe", DT_LNK);
+        add(ctx, "root", DT_LNK);
+        if (pv->cwd)
+            add(ctx, "cwd", DT_LNK);
         add(ctx, "fd", DT_DIR);
     } else if (r == 0) {
         int *fds = malloc(sizeof *fds * 4096);
@@ -176,7 +196,11 @@ static ssize_t render_global(const char *name, char **out)
     if (!buf)
         return -ENOMEM;
     ssize_t r;
-    if (!strcmp(name, "uptime")) {
+    if (!strcmp(name, "mounts")) {
+        r = snprintf(buf, cap, "onespace / onespace rw 0 0\n"
+                               "devfs /dev devtmpfs rw,nosuid 0 0\n"
+                               "proc /proc proc rw,nosuid,nodev,noexec 0 0\n");
+    } else if (!strcmp(name, "uptime")) {
         struct timespec ts;
         r = host_fs_uptime(&ts);
         if (r == 0)
@@ -240,8 +264,9 @@ int procfs_open(const char *rel, const struct synth_node *n, int flags,
         return -EACCES;
     const char *slash = strrchr(rel, '/');
     char *buf = NULL;
-    ssize_t len = slash ? render_pid(n->pid, slash + 1, &buf)
-                        : render_global(rel, &buf);
+    ssize_t len = slash && strcmp(slash + 1, "mounts")
+                      ? render_pid(n->pid, slash + 1, &buf)
+                      : render_global(slash ? slash + 1 : rel, &buf);
     if (len < 0)
         return (int)len;
     return snapshot_file_create(buf, (size_t)len, flags, path, VFS_MNT_PROC,

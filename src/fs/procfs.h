@@ -1,9 +1,12 @@
 /* /proc: its per-process content comes from the process layer through a
- * provider; /proc/meminfo, /proc/cpuinfo and /proc/uptime come from the
- * host. Files are read-only snapshots taken at open.
+ * provider; /proc/meminfo, cpuinfo, stat, loadavg, version and
+ * filesystems are the host's; /proc/uptime is the host's boot time;
+ * /proc/mounts lists onespace's mounts. Files are read-only snapshots taken at open.
  *
  * Layout: /proc/self -> <pid of the caller>; /proc/<pid>/{maps,status,
- * stat,cmdline,environ} (render), /proc/<pid>/exe (a symlink to exe()),
+ * stat,cmdline,environ} (render), /proc/<pid>/mounts (ours),
+ * /proc/<pid>/exe (a symlink to exe()), /proc/<pid>/cwd (cwd(), if
+ * provided), /proc/<pid>/root -> /,
  * /proc/<pid>/fd/<n> (a magic link: its text is fd_link(); opening it
  * opens the same file as fd n when fd_file is provided). */
 #ifndef ONESPACE_FS_PROCFS_H
@@ -36,6 +39,9 @@ struct procfs_provider {
     /* Optional: the File behind fd of pid (a new reference), for opening
      * /proc/pid/fd/N and /dev/stdin... */
     int (*fd_file)(pid_t pid, int fd, struct file **out);
+    /* Optional: pid's cwd (vfs_getcwd of its fs_ctx) into buf, for the
+     * /proc/pid/cwd link: its length, or a negative errno. */
+    ssize_t (*cwd)(pid_t pid, char *buf, size_t len);
 };
 
 /* Set (or, with NULL, clear) the provider. Without one, /proc has only the

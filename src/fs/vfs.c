@@ -5,23 +5,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/host_file.h"
 #include "fs/vfs_internal.h"
 #include "host/host_fd.h"
 #include "host/host_fs.h"
+
+static void tmp_put(struct fs_tmp *t)
+{
+    if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
+        return;
+    host_fd_close(t->fd);
+    host_fs_remove_tree(t->host_path);
+    free(t);
+}
+
+/* The instance's /tmp: a private host directory (memory-backed when
+ * /dev/shm is available); NULL if none can be made (then <root>/tmp). */
+static struct fs_tmp *tmp_create(void)
+{
+    struct fs_tmp *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (host_fs_make_private_tmp(t->host_path, sizeof t->host_path) < 0) {
+        free(t);
+        return NULL;
+    }
+    t->fd = host_fs_openat(AT_FDCWD, t->host_path, O_PATH | O_DIRECTORY, 0);
+    if (t->fd < 0) {
+        host_fs_remove_tree(t->host_path);
+        free(t);
+        return NULL;
+    }
+    atomic_init(&t->refs, 1);
+    return t;
+}
 
 int fs_ctx_create(const char *host_root, struct fs_ctx **out)
 {
     int fd = host_fs_openat(AT_FDCWD, host_root, O_PATH | O_DIRECTORY, 0);
     if (fd < 0)
         return fd;
-    /* /tmp lives in the instance's own root directory (no tmpfs yet). */
-    if (host_fs_mkdirat(fd, "tmp", 01777) == 0)
-        host_fs_fchmodat2(fd, "tmp", 01777, 0);
     struct fs_ctx *fs = calloc(1, sizeof *fs);
     if (!fs) {
         host_fd_close(fd);
         return -ENOMEM;
     }
+    fs->tmp = tmp_create();
+    if (!fs->tmp && host_fs_mkdirat(fd, "tmp", 01777) == 0)
+        host_fs_fchmodat2(fd, "tmp", 01777, 0);
     atomic_init(&fs->refs, 1);
     fs->rootfd = fd;
     pthread_mutex_init(&fs->lock, NULL);
@@ -43,6 +74,9 @@ int fs_ctx_copy(struct fs_ctx *src, struct fs_ctx **out)
         return r;
     }
     atomic_init(&fs->refs, 1);
+    fs->tmp = src->tmp;
+    if (fs->tmp)
+        atomic_fetch_add(&fs->tmp->refs, 1);
     pthread_mutex_init(&fs->lock, NULL);
     pthread_mutex_lock(&src->lock);
     memcpy(fs->cwd, src->cwd, sizeof fs->cwd);
@@ -63,6 +97,7 @@ void fs_ctx_put(struct fs_ctx *fs)
     if (!fs || atomic_fetch_sub(&fs->refs, 1) != 1)
         return;
     host_fd_close(fs->rootfd);
+    tmp_put(fs->tmp);
     pthread_mutex_destroy(&fs->lock);
     free(fs);
 }
@@ -95,11 +130,11 @@ int vfs_getcwd(struct fs_ctx *fs, char *buf, size_t len)
 
 static int set_cwd(struct fs_ctx *fs, struct vfs_loc *loc)
 {
-    bool dir = loc->mnt == VFS_MNT_HOST ? S_ISDIR(loc->st.st_mode)
+    bool dir = vfs_mnt_is_host(loc->mnt) ? S_ISDIR(loc->st.st_mode)
                                         : loc->node.type == SYN_DIR;
     if (!dir)
         return -ENOTDIR;
-    if (loc->mnt == VFS_MNT_HOST) {
+    if (vfs_mnt_is_host(loc->mnt)) {
         int r = host_fs_faccessat(loc->fd, "", X_OK, AT_EMPTY_PATH);
         if (r < 0)
             return r;
@@ -154,7 +189,7 @@ static int open_host(struct fs_ctx *fs, struct vfs_loc *loc, int flags,
     if (flags & O_PATH) {
         if ((flags & O_DIRECTORY) && !S_ISDIR(m))
             return -ENOTDIR;
-        int r = vfs_opath_create(VFS_MNT_HOST, loc->fd, flags, loc->path, NULL, out);
+        int r = vfs_opath_create(loc->mnt, loc->fd, flags, loc->path, NULL, out);
         loc->fd = -1;
         return r;
     }
@@ -168,7 +203,20 @@ static int open_host(struct fs_ctx *fs, struct vfs_loc *loc, int flags,
         int hfd = host_fs_openat(loc->fd, ".", O_RDONLY | O_DIRECTORY, 0);
         if (hfd < 0)
             return hfd;
-        return vfs_dir_create(VFS_MNT_HOST, hfd, kept, loc->path, out);
+        return vfs_dir_create(loc->mnt, hfd, kept, loc->path, out);
+    }
+    if (!S_ISREG(m)) {
+        /* FIFOs, sockets, devices in the image: opened without blocking
+         * the host thread (a FIFO open does not wait for its peer), then
+         * served as host files (interruptible blocking I/O). */
+        int hfd = host_fs_openat(loc->dirfd, loc->name,
+                                 (flags & HOST_OPEN_FLAGS) | O_NOFOLLOW | O_NONBLOCK, 0);
+        if (hfd < 0)
+            return hfd;
+        int r = host_file_create(hfd, kept, HOST_FILE_OWN_FD, out);
+        if (r < 0)
+            host_fd_close(hfd);
+        return r;
     }
     int hfd = host_fs_openat(loc->dirfd, loc->name,
                              (flags & HOST_OPEN_FLAGS) | O_NOFOLLOW, 0);
@@ -241,7 +289,7 @@ int vfs_openat(struct fs_ctx *fs, struct file *dir, const char *path, int flags,
     if (r == 0 && loc->exists && (flags & O_CREAT) && (flags & O_EXCL))
         r = -EEXIST;
     if (r == 0)
-        r = loc->mnt == VFS_MNT_HOST ? open_host(fs, loc, flags, mode, out)
+        r = vfs_mnt_is_host(loc->mnt) ? open_host(fs, loc, flags, mode, out)
                                      : open_synth(loc, flags, out);
     vfs_loc_release(loc);
     free(loc);
@@ -255,7 +303,7 @@ int vfs_open_exec(struct fs_ctx *fs, const char *path, struct file **out,
     if (!loc)
         return -ENOMEM;
     int r = vfs_resolve(fs, NULL, path, VFS_FOLLOW, loc);
-    if (r == 0 && (loc->mnt != VFS_MNT_HOST || !S_ISREG(loc->st.st_mode)))
+    if (r == 0 && (!vfs_mnt_is_host(loc->mnt) || !S_ISREG(loc->st.st_mode)))
         r = -EACCES;
     if (r == 0 && !(loc->st.st_mode & 0111))
         r = -EACCES;

@@ -110,6 +110,13 @@ int vfs_fstatfs(struct file *f, struct statfs *st);
  * NULL (pipes, sockets, files that are not the VFS's). Valid while the
  * file is. */
 const char *vfs_file_path(struct file *f);
+/* The text of a /proc/N/fd/M link for `f`, NUL-terminated, into buf[len]:
+ * the VFS path, else like Linux "pipe:[id]", "socket:[id]" (by the
+ * file's stat type or ops name), "/dev/tty" for a host character device,
+ * "anon_inode:[eventfd]", "anon_inode:[eventpoll]"; id is the inode, or
+ * derived from the File's address. Returns the length or -ERANGE. */
+int vfs_file_link_text(struct file *f, char *buf, size_t len);
+
 /* Is `f` a directory File (from vfs_openat)? */
 bool vfs_file_is_dir(struct file *f);
 

@@ -201,8 +201,8 @@ int vfs_dir_create(int mnt, int hfd, int flags, const char *path, struct file **
                                : procfs_list(rel, add_ent, &c);
     } else if (!strcmp(path, "/")) {
         /* mount points the host root does not have */
-        static const char *const mps[] = { "dev", "proc" };
-        for (size_t i = 0; i < 2; i++) {
+        static const char *const mps[] = { "dev", "proc", "tmp" };
+        for (size_t i = 0; i < 3; i++) {
             struct stat st;
             if (host_fs_fstatat(hfd, mps[i], &st, AT_SYMLINK_NOFOLLOW) == -ENOENT)
                 add_ent(&c, mps[i], DT_DIR);

@@ -1,5 +1,7 @@
 /* Common parts of VFS files, O_PATH files and snapshot files. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,35 @@ void vfs_file_fini(struct vfs_file *vf)
 const char *vfs_file_path(struct file *f)
 {
     return file_is_vfs(f) ? container_of(f, struct vfs_file, file)->path : NULL;
+}
+
+int vfs_file_link_text(struct file *f, char *buf, size_t len)
+{
+    const char *p = vfs_file_path(f);
+    int n;
+    if (p) {
+        n = snprintf(buf, len, "%s", p);
+    } else {
+        const char *name = f->ops->name ? f->ops->name : "file";
+        /* an id: the inode if the file has one, else the File's address */
+        struct stat st;
+        if (file_stat(f, &st) < 0)
+            memset(&st, 0, sizeof st);
+        uintptr_t a = (uintptr_t)f;
+        unsigned long id = st.st_ino ? (unsigned long)st.st_ino
+                                     : (unsigned long)((a >> 4) & 0xffffffful);
+        if (S_ISSOCK(st.st_mode) || !strcmp(name, "socket"))
+            n = snprintf(buf, len, "socket:[%lu]", id);
+        else if (S_ISFIFO(st.st_mode) || !strcmp(name, "pipe"))
+            n = snprintf(buf, len, "pipe:[%lu]", id);
+        else if (S_ISCHR(st.st_mode))
+            n = snprintf(buf, len, "/dev/tty");
+        else if (!strcmp(name, "epoll"))
+            n = snprintf(buf, len, "anon_inode:[eventpoll]");
+        else
+            n = snprintf(buf, len, "anon_inode:[%s]", name);
+    }
+    return n < 0 || (size_t)n >= len ? -ERANGE : n;
 }
 
 /* ---- O_PATH files ---------------------------------------------------- */

@@ -12,11 +12,27 @@
 #include "fs/vfs.h"
 
 /* Which file system an object lives in. Mounts sit at the root only. */
-enum vfs_mnt { VFS_MNT_HOST = 0, VFS_MNT_DEV = 1, VFS_MNT_PROC = 2 };
+enum vfs_mnt { VFS_MNT_HOST = 0, VFS_MNT_DEV = 1, VFS_MNT_PROC = 2,
+               VFS_MNT_TMP = 3 /* a host directory of its own (tmpfs) */ };
+
+/* Host-backed mounts (objects are host files reached through fds). */
+static inline bool vfs_mnt_is_host(int mnt)
+{
+    return mnt == VFS_MNT_HOST || mnt == VFS_MNT_TMP;
+}
+
+/* /tmp of an instance: a private host directory, shared by the fs_ctx
+ * copies, removed with the last of them. */
+struct fs_tmp {
+    atomic_int refs;
+    int fd;                     /* O_PATH dirfd */
+    char host_path[PATH_MAX];
+};
 
 struct fs_ctx {
     atomic_int refs;
     int rootfd;                 /* host O_PATH dirfd of the guest root */
+    struct fs_tmp *tmp;         /* /tmp, or NULL (then <root>/tmp) */
     pthread_mutex_t lock;       /* cwd, umask */
     char cwd[PATH_MAX];         /* canonical absolute guest path */
     mode_t umask;

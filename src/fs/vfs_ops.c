@@ -52,7 +52,7 @@ static bool is_mount_point(const struct vfs_loc *l)
 
 static int loc_stat(struct vfs_loc *l, struct stat *st)
 {
-    if (l->mnt == VFS_MNT_HOST) {
+    if (vfs_mnt_is_host(l->mnt)) {
         *st = l->st;
         return 0;
     }
@@ -109,7 +109,7 @@ int vfs_faccessat(struct fs_ctx *fs, struct file *dir, const char *path,
                                at_flags & AT_SYMLINK_NOFOLLOW ? 0 : VFS_FOLLOW, &err);
     if (!l)
         return err;
-    if (l->mnt == VFS_MNT_HOST) {
+    if (vfs_mnt_is_host(l->mnt)) {
         err = mode ? host_fs_faccessat(l->fd, "", mode,
                                        AT_EMPTY_PATH | (at_flags & AT_EACCESS))
                    : 0;
@@ -141,7 +141,7 @@ ssize_t vfs_readlinkat(struct fs_ctx *fs, struct file *dir, const char *path,
     if (!l)
         return err;
     ssize_t r;
-    if (l->mnt == VFS_MNT_HOST) {
+    if (vfs_mnt_is_host(l->mnt)) {
         r = S_ISLNK(l->st.st_mode) ? host_fs_readlinkat(l->fd, "", buf, len) : -EINVAL;
     } else if (l->node.type == SYN_LNK || l->node.type == SYN_FDLINK) {
         size_t n = strlen(l->node.target);
@@ -162,7 +162,7 @@ int vfs_mkdirat(struct fs_ctx *fs, struct file *dir, const char *path, mode_t mo
         return err;
     if (l->exists)
         err = -EEXIST;
-    else if (l->mnt != VFS_MNT_HOST)
+    else if (!vfs_mnt_is_host(l->mnt))
         err = -EROFS;
     else
         err = host_fs_mkdirat(l->dirfd, l->name,
@@ -184,7 +184,7 @@ int vfs_unlinkat(struct fs_ctx *fs, struct file *dir, const char *path, int at_f
         err = !rmdir ? -EISDIR : l->dots == 1 ? -EINVAL : -ENOTEMPTY;
     else if (!strcmp(l->path, "/") || is_mount_point(l))
         err = -EBUSY;
-    else if (l->mnt != VFS_MNT_HOST)
+    else if (!vfs_mnt_is_host(l->mnt))
         err = -EROFS;
     else if (!rmdir && l->trailing_slash)
         err = S_ISDIR(l->st.st_mode) ? -EISDIR : -ENOTDIR;
@@ -215,7 +215,7 @@ int vfs_renameat2(struct fs_ctx *fs, struct file *olddir, const char *oldpath,
         err = -EBUSY;
     else if (o->mnt != n->mnt)
         err = -EXDEV;
-    else if (o->mnt != VFS_MNT_HOST)
+    else if (!vfs_mnt_is_host(o->mnt))
         err = -EROFS;
     else
         err = host_fs_renameat2(o->dirfd, o->name, n->dirfd, n->name, flags);
@@ -245,7 +245,7 @@ int vfs_linkat(struct fs_ctx *fs, struct file *olddir, const char *oldpath,
         err = -EEXIST;
     else if (o->mnt != n->mnt)
         err = -EXDEV;
-    else if (o->mnt != VFS_MNT_HOST)
+    else if (!vfs_mnt_is_host(o->mnt))
         err = -EROFS;
     else if (S_ISDIR(o->st.st_mode))
         err = -EPERM;
@@ -269,7 +269,7 @@ int vfs_symlinkat(struct fs_ctx *fs, const char *target, struct file *dir,
         return err;
     if (l->exists)
         err = -EEXIST;
-    else if (l->mnt != VFS_MNT_HOST)
+    else if (!vfs_mnt_is_host(l->mnt))
         err = -EROFS;
     else if (l->trailing_slash)
         err = -ENOENT;
@@ -324,8 +324,6 @@ int vfs_fchmodat(struct fs_ctx *fs, struct file *dir, const char *path,
         return -EINVAL;
     mode &= 07777;
     if (!path[0] && (at_flags & AT_EMPTY_PATH) && dir) {
-        if (dir->ops == &vfs_opath_ops && !vfs_file_is_dir(dir) && 0)
-            return -EBADF;
         int hfd, r = empty_path_fd(dir, &hfd);
         if (r)
             return r < 0 ? r : dir->ops == &vfs_snapshot_ops ? -EPERM : 0;
@@ -336,7 +334,7 @@ int vfs_fchmodat(struct fs_ctx *fs, struct file *dir, const char *path,
                                at_flags & AT_SYMLINK_NOFOLLOW ? 0 : VFS_FOLLOW, &err);
     if (!l)
         return err;
-    if (l->mnt != VFS_MNT_HOST)
+    if (!vfs_mnt_is_host(l->mnt))
         err = -EPERM;
     else if (S_ISLNK(l->st.st_mode))
         err = -EOPNOTSUPP;
@@ -362,7 +360,7 @@ int vfs_fchownat(struct fs_ctx *fs, struct file *dir, const char *path,
                                at_flags & AT_SYMLINK_NOFOLLOW ? 0 : VFS_FOLLOW, &err);
     if (!l)
         return err;
-    err = l->mnt != VFS_MNT_HOST ? -EPERM
+    err = !vfs_mnt_is_host(l->mnt) ? -EPERM
                                  : host_fs_fchownat(l->fd, "", uid, gid, AT_EMPTY_PATH);
     loc_free(l);
     return err;
@@ -384,7 +382,7 @@ int vfs_utimensat(struct fs_ctx *fs, struct file *dir, const char *path,
                                at_flags & AT_SYMLINK_NOFOLLOW ? 0 : VFS_FOLLOW, &err);
     if (!l)
         return err;
-    err = l->mnt != VFS_MNT_HOST ? -EACCES
+    err = !vfs_mnt_is_host(l->mnt) ? -EACCES
                                  : host_fs_utimensat(l->fd, "", ts, AT_EMPTY_PATH);
     loc_free(l);
     return err;
@@ -405,7 +403,7 @@ int vfs_statfs(struct fs_ctx *fs, const char *path, struct statfs *st)
     struct vfs_loc *l = lookup(fs, NULL, path, VFS_FOLLOW, &err);
     if (!l)
         return err;
-    if (l->mnt == VFS_MNT_HOST)
+    if (vfs_mnt_is_host(l->mnt))
         err = host_fs_fstatfs(l->fd, st);
     else
         synth_statfs(l->mnt, st);

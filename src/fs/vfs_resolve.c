@@ -117,7 +117,7 @@ static int result_top(struct walk *w, struct vfs_loc *loc)
     loc->mnt = top->mnt;
     loc->exists = true;
     strcpy(loc->path, w->depth ? w->path : "/");
-    if (top->mnt != VFS_MNT_HOST) {
+    if (!vfs_mnt_is_host(top->mnt)) {
         const char *slash = strrchr(loc->path, '/');
         snprintf(loc->name, sizeof loc->name, "%s", slash + 1);
         return synth_lookup(top->mnt, vfs_synth_rel(loc->path), &loc->node);
@@ -129,7 +129,8 @@ static int result_top(struct walk *w, struct vfs_loc *loc)
     int r = host_fs_fstatat(fd, "", &loc->st, AT_EMPTY_PATH);
     if (r < 0)
         return r;
-    if (w->depth == 0) {
+    if (w->depth == 0 || (w->depth == 1 && top->mnt == VFS_MNT_TMP)) {
+        /* the root of a host mount: (dirfd, ".") is the directory itself */
         strcpy(loc->name, ".");
         loc->dirfd = host_fd_dup(top->fd);
     } else {
@@ -216,10 +217,20 @@ static int walk(struct fs_ctx *fs, struct walk *w, char *rest, int rflags,
             for (size_t i = 0; i < sizeof mounts / sizeof mounts[0]; i++)
                 if (!strcmp(comp, mounts[i].name))
                     m = mounts[i].mnt;
+            int tfd = -1;
+            if (m < 0 && fs->tmp && !strcmp(comp, "tmp")) {
+                tfd = host_fd_dup(fs->tmp->fd);
+                if (tfd < 0)
+                    return tfd;
+                m = VFS_MNT_TMP;
+            }
             if (m >= 0) {
-                int r = push(w, -1, m, comp);
-                if (r < 0)
+                int r = push(w, tfd, m, comp);
+                if (r < 0) {
+                    if (tfd >= 0)
+                        host_fd_close(tfd);
                     return r;
+                }
                 if (last)
                     return result_top(w, loc);
                 continue;
@@ -228,7 +239,7 @@ static int walk(struct fs_ctx *fs, struct walk *w, char *rest, int rflags,
 
         const char *link = NULL;
         char linkbuf[PATH_MAX];
-        if (mnt == VFS_MNT_HOST) {
+        if (vfs_mnt_is_host(mnt)) {
             int fd = host_fs_openat(top->fd, comp, O_PATH | O_NOFOLLOW, 0);
             if (fd < 0) {
                 if (fd == -ENOENT && last && (rflags & VFS_MAY_BE_MISSING)) {
@@ -345,9 +356,6 @@ static int walk(struct fs_ctx *fs, struct walk *w, char *rest, int rflags,
             pop_all(w);
         if (!last)
             continue;
-        /* the final component was a link we follow: its target decides
-         * and keeps the caller's flags */
-        (void)fs;
     }
 }
 

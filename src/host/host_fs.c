@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -81,6 +82,39 @@ ssize_t host_fs_getrandom(void *buf, size_t len) { RET(getrandom(buf, len, 0)); 
 int host_fs_mkdtemp(char *templ)
 {
     return mkdtemp(templ) ? 0 : -errno;
+}
+
+int host_fs_make_private_tmp(char *out, size_t len)
+{
+    const char *env = getenv("TMPDIR");
+    const char *bases[] = { "/dev/shm", env && env[0] == '/' ? env : "/tmp", "/tmp" };
+    int err = -ENOENT;
+    for (size_t i = 0; i < 3; i++) {
+        if ((size_t)snprintf(out, len, "%s/onespace-tmp-XXXXXX", bases[i]) >= len)
+            return -ENAMETOOLONG;
+        if (!mkdtemp(out)) {
+            err = -errno;
+            continue;
+        }
+        if (chmod(out, 01777) < 0) {
+            err = -errno;
+            rmdir(out);
+            continue;
+        }
+        return 0;
+    }
+    return err;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int host_fs_remove_tree(const char *host_path)
+{
+    /* make every directory writable/searchable first is not needed: we own them */
+    return nftw(host_path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
 }
 
 ssize_t host_fs_read_whole(const char *host_path, char *buf, size_t len)

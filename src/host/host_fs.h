@@ -45,6 +45,12 @@ int host_fs_faccessat(int dirfd, const char *name, int mode, int flags);
 ssize_t host_fs_getrandom(void *buf, size_t len);
 /* mkdtemp(3) on an absolute host template ("/tmp/xyzXXXXXX"). */
 int host_fs_mkdtemp(char *templ);
+/* A new private directory (mode 01777) for an instance's /tmp: under
+ * /dev/shm (memory-backed) if possible, else $TMPDIR or /tmp. Its host
+ * path goes to out[len]. */
+int host_fs_make_private_tmp(char *out, size_t len);
+/* Remove a host directory tree (rm -rf, not following symlinks). */
+int host_fs_remove_tree(const char *host_path);
 /* Read up to len bytes of an absolute host file (e.g. /proc/meminfo)
  * into buf: the byte count. For host information files only. */
 ssize_t host_fs_read_whole(const char *host_path, char *buf, size_t len);

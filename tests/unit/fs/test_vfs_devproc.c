@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <sys/sysmacros.h>
 
+#include "fs/host_file.h"
 #include "fs/procfs.h"
 #include "vfs_fixture.h"
 
@@ -62,7 +63,12 @@ static int f_fd_file(pid_t pid, int fd, struct file **out)
     *out = file_get(fake_fd3);
     return 0;
 }
+static ssize_t f_cwd(pid_t pid, char *buf, size_t len)
+{
+    return snprintf(buf, len, "/a/b");
+}
 static const struct procfs_provider fake = {
+    .cwd = f_cwd,
     .self_pid = f_self, .list_pids = f_list_pids, .exists = f_exists,
     .render = f_render, .exe = f_exe, .fd_link = f_fd_link,
     .list_fds = f_list_fds, .fd_file = f_fd_file,
@@ -174,6 +180,16 @@ static void test_proc_files(void **s)
     assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/fd/3", &st, AT_SYMLINK_NOFOLLOW), 0);
     assert_true(S_ISLNK(st.st_mode));
     assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/fd/4", &st, 0), -ENOENT);
+    memset(link, 0, sizeof link);
+    assert_int_equal(vfs_readlinkat(X.fs, NULL, "/proc/self/cwd", link, sizeof link), 4);
+    assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/cwd/c/file", &st, 0), 0);
+    assert_int_equal(vfs_fstatat(X.fs, NULL, "/proc/self/root/etc/passwd", &st, 0), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/proc/self/mounts", O_RDONLY, 0, &f), 0);
+    assert_true(strstr(vfx_read_all(f, buf, sizeof buf), " /proc proc ") != NULL);
+    file_put(f);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/proc/stat", O_RDONLY, 0, &f), 0);
+    assert_true(strncmp(vfx_read_all(f, buf, sizeof buf), "cpu ", 4) == 0);
+    file_put(f);
     /* host-derived files */
     assert_int_equal(vfs_openat(X.fs, NULL, "/proc/meminfo", O_RDONLY, 0, &f), 0);
     assert_true(strstr(vfx_read_all(f, buf, sizeof buf), "MemTotal:") != NULL);
@@ -194,6 +210,29 @@ static void test_proc_files(void **s)
     assert_int_equal(vfs_getcwd(X.fs, buf, sizeof buf), (int)strlen("/proc/42/fd") + 1);
     assert_int_equal(vfs_fstatat(X.fs, NULL, "../../../etc/passwd", &st, 0), 0);
     assert_int_equal(vfs_chdir(X.fs, NULL, "/"), 0);
+}
+
+static void test_link_text(void **s)
+{
+    char buf[PATH_MAX];
+    assert_int_equal(vfs_file_link_text(fake_fd3, buf, sizeof buf), 11);
+    assert_string_equal(buf, "/etc/passwd");
+    assert_int_equal(vfs_file_link_text(fake_fd3, buf, 5), -ERANGE);
+    struct file *f;
+    assert_int_equal(vfs_openat(X.fs, NULL, "/dev/null", O_RDONLY, 0, &f), 0);
+    assert_int_equal(vfs_file_link_text(f, buf, sizeof buf), 9);
+    file_put(f);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(host_file_create(p[0], O_RDONLY, HOST_FILE_OWN_FD, &f), 0);
+    struct stat st;
+    assert_int_equal(fstat(p[0], &st), 0);
+    char want[64];
+    snprintf(want, sizeof want, "pipe:[%lu]", (unsigned long)st.st_ino);
+    assert_true(vfs_file_link_text(f, buf, sizeof buf) > 0);
+    assert_string_equal(buf, want);
+    file_put(f);
+    close(p[1]);
 }
 
 static int has(char *list, size_t n, const char *name)
@@ -242,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_dev_files),
         cmocka_unit_test(test_proc_files),
         cmocka_unit_test(test_proc_listing),
+        cmocka_unit_test(test_link_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -314,6 +314,7 @@ static void test_getdents(void **s)
     closedir(dd);
     strcpy(want[m++], "dev");
     strcpy(want[m++], "proc");
+    strcpy(want[m++], "tmp");   /* the instance's private /tmp */
     qsort(got, (size_t)n, 64, cmpstr);
     qsort(want, (size_t)m, 64, cmpstr);
     assert_int_equal(n, m);
@@ -344,6 +345,113 @@ static void test_getdents(void **s)
 }
 
 
+/* O_PATH files, AT_EMPTY_PATH, readlinkat(fd, ""), a FIFO in the image */
+static void test_opath_and_special(void **s)
+{
+    struct file *f, *g;
+    struct stat st;
+    char buf[64] = { 0 };
+    assert_int_equal(vfs_symlinkat(X.fs, "some/target", NULL, "/opl"), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/opl", O_PATH | O_NOFOLLOW, 0, &f), 0);
+    assert_int_equal(vfs_fstatat(X.fs, f, "", &st, AT_EMPTY_PATH), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(vfs_readlinkat(X.fs, f, "", buf, sizeof buf), 11);
+    assert_string_equal(buf, "some/target");
+    file_put(f);
+    /* an O_PATH directory as dirfd */
+    assert_int_equal(vfs_mkdirat(X.fs, NULL, "/opd", 0755), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/opd", O_PATH | O_DIRECTORY, 0, &f), 0);
+    assert_int_equal(vfs_openat(X.fs, f, "new", O_CREAT | O_RDWR, 0600, &g), 0);
+    assert_string_equal(vfs_file_path(g), "/opd/new");
+    file_put(g);
+    assert_int_equal(vfs_faccessat(X.fs, f, "new", R_OK | W_OK, 0), 0);
+    assert_int_equal(vfs_faccessat(X.fs, f, "", F_OK, AT_EMPTY_PATH), 0);
+    file_put(f);
+    /* a FIFO does not block the opener */
+    char fp[PATH_MAX + 16];
+    snprintf(fp, sizeof fp, "%s/fifo", X.root);
+    assert_int_equal(mkfifo(fp, 0600), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/fifo", O_RDONLY | O_NONBLOCK, 0, &f), 0);
+    assert_int_equal(vfs_openat(X.fs, NULL, "/fifo", O_WRONLY, 0, &g), 0);
+    assert_int_equal(file_write(g, "p", 1), 1);
+    assert_int_equal(file_read(f, buf, sizeof buf), 1);
+    file_put(g);
+    file_put(f);
+    /* exec needs a regular file with an execute bit */
+    char path[PATH_MAX];
+    assert_int_equal(vfs_open_exec(X.fs, "/opd/new", &f, path, sizeof path), -EACCES);
+    assert_int_equal(vfs_open_exec(X.fs, "/opd", &f, path, sizeof path), -EACCES);
+    assert_int_equal(vfs_fchmodat(X.fs, NULL, "/opd/new", 0755, 0), 0);
+    assert_int_equal(vfs_symlinkat(X.fs, "opd/new", NULL, "/exelink"), 0);
+    assert_int_equal(vfs_open_exec(X.fs, "exelink", &f, path, sizeof path), 0);
+    assert_string_equal(path, "/opd/new");
+    assert_non_null(file_vm_file(f));
+    assert_int_equal(file_vm_file(f)->access, O_RDONLY);
+    file_put(f);
+    assert_int_equal(vfs_open_exec(X.fs, "/nothere2", &f, path, sizeof path), -ENOENT);
+}
+
+/* /tmp: a private host directory per instance, shared by copies, gone
+ * with the last context */
+static void test_tmp_mount(void **s)
+{
+    struct fs_ctx *fs, *copy;
+    assert_int_equal(fs_ctx_create(X.root, &fs), 0);
+    assert_int_equal(fs_ctx_copy(fs, &copy), 0);
+    struct file *f;
+    struct stat st, rst;
+    assert_int_equal(vfs_fstatat(fs, NULL, "/tmp", &st, 0), 0);
+    assert_int_equal(st.st_mode & 07777, 01777);
+    assert_int_equal(vfs_openat(fs, NULL, "/tmp/x", O_CREAT | O_RDWR, 0600, &f), 0);
+    assert_string_equal(vfs_file_path(f), "/tmp/x");
+    assert_int_equal(file_write(f, "tmp", 3), 3);
+    assert_non_null(file_vm_file(f));
+    file_put(f);
+    /* the copy sees the same /tmp; another instance does not */
+    assert_int_equal(vfs_fstatat(copy, NULL, "/tmp/x", &st, 0), 0);
+    assert_int_equal(st.st_size, 3);
+    assert_int_equal(vfs_fstatat(X.fs, NULL, "/tmp/x", &st, 0), -ENOENT);
+    /* nothing in the image */
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/tmp/x", X.root);
+    assert_int_equal(access(p, F_OK), -1);
+    /* a mount: .. leads back to the root, rename across is EXDEV */
+    assert_int_equal(vfs_fstatat(fs, NULL, "/tmp/../etc", &st, 0), 0);
+    assert_int_equal(vfs_fstatat(fs, NULL, "/etc", &rst, 0), 0);
+    assert_int_equal(st.st_ino, rst.st_ino);
+    assert_int_equal(vfs_renameat2(fs, NULL, "/tmp/x", NULL, "/x", 0), -EXDEV);
+    assert_int_equal(vfs_linkat(fs, NULL, "/tmp/x", NULL, "/x", 0), -EXDEV);
+    assert_int_equal(vfs_renameat2(fs, NULL, "/tmp/x", NULL, "/tmp/y", 0), 0);
+    assert_int_equal(vfs_unlinkat(fs, NULL, "/tmp", AT_REMOVEDIR), -EBUSY);
+    assert_int_equal(vfs_renameat2(fs, NULL, "/tmp", NULL, "/t2", 0), -EBUSY);
+    assert_int_equal(vfs_mkdirat(fs, NULL, "/tmp", 0755), -EEXIST);
+    assert_int_equal(vfs_mkdirat(fs, NULL, "/tmp/d", 0755), 0);
+    assert_int_equal(vfs_symlinkat(fs, "/tmp/d", NULL, "/tmp/dl"), 0);
+    assert_int_equal(vfs_chdir(fs, NULL, "/tmp/dl"), 0);
+    char buf[64];
+    assert_int_equal(vfs_getcwd(fs, buf, sizeof buf), 7);
+    assert_string_equal(buf, "/tmp/d");
+    assert_int_equal(vfs_fstatat(fs, NULL, "../y", &st, 0), 0);
+    assert_int_equal(vfs_fstatat(fs, NULL, "../../../opd/new", &st, 0), 0);
+    struct statfs sf;
+    assert_int_equal(vfs_statfs(fs, "/tmp", &sf), 0);
+    /* gone with the last context */
+    struct file *keep;
+    assert_int_equal(vfs_openat(fs, NULL, "/tmp/y", O_RDONLY, 0, &keep), 0);
+    int hfd = file_host_fd(keep);
+    char link[64], host_tmp[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", hfd);
+    ssize_t n = readlink(link, host_tmp, sizeof host_tmp - 1);
+    assert_true(n > 2);
+    host_tmp[n - 2] = 0;      /* strip "/y" */
+    file_put(keep);
+    assert_int_equal(access(host_tmp, F_OK), 0);
+    fs_ctx_put(fs);
+    assert_int_equal(access(host_tmp, F_OK), 0);
+    fs_ctx_put(copy);
+    assert_int_equal(access(host_tmp, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +459,8 @@ int main(void)
         cmocka_unit_test(test_open_flags_match_native),
         cmocka_unit_test(test_file_io),
         cmocka_unit_test(test_getdents),
+        cmocka_unit_test(test_opath_and_special),
+        cmocka_unit_test(test_tmp_mount),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
