@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "events/waiter.h"
 #include "fs/host_file.h"
@@ -38,6 +39,36 @@ static int wait_host_fd(int hfd, short events, uint64_t deadline)
             return r;
         /* woken by a LibOS wake-up that was not for us: sleep again */
     }
+}
+
+/* SO_RCVTIMEO / SO_SNDTIMEO: the host fd is nonblocking, so the host
+ * never applies them; we read the option when a call first has to wait
+ * and sleep until that deadline at most. */
+struct sock_timeout {
+    int hfd;
+    int opt;          /* SO_RCVTIMEO or SO_SNDTIMEO */
+    bool known;
+    uint64_t deadline;
+};
+
+#define SOCK_TIMEOUT(h, o) { .hfd = (h), .opt = (o), .known = false, .deadline = 0 }
+
+/* Wait for `events`: 0, -EAGAIN when the socket timeout expired (what
+ * Linux returns then), -EINTR. */
+static int sock_wait(struct sock_timeout *t, short events)
+{
+    if (!t->known) {
+        struct timeval tv = { 0, 0 };
+        socklen_t l = sizeof tv;
+        t->deadline = WAIT_FOREVER;
+        if (host_getsockopt(t->hfd, SOL_SOCKET, t->opt, &tv, &l) == 0 &&
+            (tv.tv_sec > 0 || tv.tv_usec > 0))
+            t->deadline = waiter_deadline_after((uint64_t)tv.tv_sec * 1000000000ull +
+                                                (uint64_t)tv.tv_usec * 1000ull);
+        t->known = true;
+    }
+    int r = wait_host_fd(t->hfd, events, t->deadline);
+    return r == -ETIMEDOUT ? -EAGAIN : r;
 }
 
 static bool should_wait(struct file *f, int msg_flags)
@@ -137,6 +168,7 @@ int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
     int hfd = socket_host_fd(f);
     if (hfd < 0)
         return hfd;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_RCVTIMEO);
     for (;;) {
         socklen_t l = len ? *len : 0;
         int nfd = host_accept4(hfd, addr, len ? &l : NULL, 0);
@@ -147,7 +179,7 @@ int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
         }
         if (nfd != -EAGAIN || !should_wait(f, 0))
             return nfd;
-        int w = wait_host_fd(hfd, POLLIN, WAIT_FOREVER);
+        int w = sock_wait(&to, POLLIN);
         if (w < 0)
             return w;
     }
@@ -167,6 +199,7 @@ int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len)
     if (hfd < 0)
         return hfd;
     bool waited = false;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_SNDTIMEO);
     for (;;) {
         int r = host_connect(hfd, addr, len);
         if (waited && r == -EISCONN)
@@ -177,9 +210,9 @@ int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len)
             /* Wait, then connect again: like a blocking connect, that
              * returns the outcome (SO_ERROR) and marks the socket
              * connected, so a third connect is EISCONN as on Linux. */
-            int w = wait_host_fd(hfd, POLLOUT, WAIT_FOREVER);
+            int w = sock_wait(&to, POLLOUT);
             if (w < 0)
-                return w;
+                return w == -EAGAIN ? -EINPROGRESS : w;
             waited = true;
             continue;
         }
@@ -257,6 +290,7 @@ static ssize_t stream_finish(struct file *f, int hfd, const struct msghdr *msg,
     memcpy(copy, msg->msg_iov, msg->msg_iovlen * sizeof *copy);
     struct iovec *iov = copy;
     size_t cnt = msg->msg_iovlen;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, sending ? SO_SNDTIMEO : SO_RCVTIMEO);
     iov_advance(&iov, &cnt, done);
     while (done < total) {
         struct msghdr m = { .msg_iov = iov, .msg_iovlen = cnt };
@@ -271,7 +305,7 @@ static ssize_t stream_finish(struct file *f, int hfd, const struct msghdr *msg,
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             break;
-        if (wait_host_fd(hfd, sending ? POLLOUT : POLLIN, WAIT_FOREVER) < 0)
+        if (sock_wait(&to, sending ? POLLOUT : POLLIN) < 0)
             break;
     }
     free(copy);
@@ -287,6 +321,7 @@ ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
         return -EOPNOTSUPP;
     /* MSG_NOSIGNAL: a host SIGPIPE would hit onespace itself; EPIPE still
      * comes back (raising the guest's SIGPIPE is the signal layer's job). */
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_SNDTIMEO);
     for (;;) {
         ssize_t r = host_sendmsg(hfd, msg, flags | MSG_NOSIGNAL);
         if (r >= 0) {
@@ -296,7 +331,7 @@ ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             return r;
-        int w = wait_host_fd(hfd, POLLOUT, WAIT_FOREVER);
+        int w = sock_wait(&to, POLLOUT);
         if (w < 0)
             return w;
     }
@@ -307,6 +342,7 @@ ssize_t socket_recvmsg(struct file *f, struct msghdr *msg, int flags)
     int hfd = socket_host_fd(f);
     if (hfd < 0)
         return hfd;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_RCVTIMEO);
     for (;;) {
         ssize_t r = host_recvmsg(hfd, msg, flags);
         if (r >= 0) {
@@ -318,8 +354,7 @@ ssize_t socket_recvmsg(struct file *f, struct msghdr *msg, int flags)
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             return r;
-        int w = wait_host_fd(hfd, (flags & MSG_ERRQUEUE) ? POLLERR : POLLIN,
-                             WAIT_FOREVER);
+        int w = sock_wait(&to, (flags & MSG_ERRQUEUE) ? POLLERR : POLLIN);
         if (w < 0)
             return w;
     }

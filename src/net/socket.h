@@ -19,9 +19,12 @@
  *    an error or an interruption comes first;
  *  - SCM_RIGHTS is refused (-EOPNOTSUPP) when sending; received fds are
  *    closed and MSG_CTRUNC is set.
- * Not yet: SO_RCVTIMEO / SO_SNDTIMEO (the host fd is nonblocking, so they
- * have no effect); AF_UNIX paths are passed to the host unchanged (no VFS
- * translation).
+ *  - SO_RCVTIMEO / SO_SNDTIMEO bound the waits of these calls (expiry:
+ *    -EAGAIN, or -EINPROGRESS for connect), read from the host option
+ *    when a call first has to wait.
+ * Not yet: the timeouts do not apply to read()/write() on a socket (those
+ * are host_file.c's and wait forever); AF_UNIX paths are passed to the
+ * host unchanged (no VFS translation).
  *
  * The functions take onespace memory (the syscall layer copies guest
  * memory) and return a value or a negative errno. A File that is not a

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "events/waiter.h"
@@ -197,6 +198,38 @@ static void test_interrupts(void **state)
     file_put(l);
 }
 
+/* SO_RCVTIMEO: a blocking recv/accept gives up with EAGAIN, as native. */
+static void test_rcvtimeo(void **state)
+{
+    (void)state;
+    struct timeval tv = { 0, 20000 };
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    char c;
+    assert_int_equal(recv(sv[0], &c, 1, 0), -1);
+    int native = errno;
+    close(sv[0]);
+    close(sv[1]);
+    struct file *f[2];
+    assert_int_equal(socket_pair_create(AF_UNIX, SOCK_STREAM, 0, f), 0);
+    assert_int_equal(socket_setsockopt(f[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    struct iovec iov = { &c, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    assert_int_equal(socket_recvmsg(f[0], &m, 0), -native);
+    assert_int_equal(native, EAGAIN);
+    file_put(f[0]);
+    file_put(f[1]);
+    struct file *l, *nf = NULL;
+    assert_int_equal(socket_create(AF_INET, SOCK_STREAM, 0, &l), 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(socket_bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(socket_listen(l, 1), 0);
+    assert_int_equal(socket_setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(socket_accept(l, NULL, NULL, 0, &nf), -EAGAIN);
+    file_put(l);
+}
+
 static void test_connect_and_accept(void **state)
 {
     (void)state;
@@ -275,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_blocking_send_completes),
         cmocka_unit_test(test_waitall),
         cmocka_unit_test(test_interrupts),
+        cmocka_unit_test(test_rcvtimeo),
         cmocka_unit_test(test_connect_and_accept),
         cmocka_unit_test(test_scm_rights),
     };
