@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,13 @@
 /* A retry interval for AF_UNIX connect on a full backlog: the host does not
  * tell us (by poll) when room appears. */
 #define UNIX_CONNECT_RETRY_NS 10000000ull
+
+static _Atomic(socket_sigpipe_hook_fn) sigpipe_hook;
+
+void socket_set_sigpipe_hook(socket_sigpipe_hook_fn hook)
+{
+    atomic_store_explicit(&sigpipe_hook, hook, memory_order_release);
+}
 
 int socket_host_fd(struct file *f)
 {
@@ -312,6 +320,9 @@ static ssize_t stream_finish(struct file *f, int hfd, const struct msghdr *msg,
     return (ssize_t)done;
 }
 
+static ssize_t sendmsg_blocking(struct file *f, int hfd, const struct msghdr *msg,
+                                int flags);
+
 ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
 {
     int hfd = socket_host_fd(f);
@@ -319,6 +330,19 @@ ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
         return hfd;
     if (has_scm_rights(msg))
         return -EOPNOTSUPP;
+    ssize_t r = sendmsg_blocking(f, hfd, msg, flags);
+    if (r == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+        socket_sigpipe_hook_fn hook =
+            atomic_load_explicit(&sigpipe_hook, memory_order_acquire);
+        if (hook)
+            hook();
+    }
+    return r;
+}
+
+static ssize_t sendmsg_blocking(struct file *f, int hfd, const struct msghdr *msg,
+                                int flags)
+{
     /* MSG_NOSIGNAL: a host SIGPIPE would hit onespace itself; EPIPE still
      * comes back (raising the guest's SIGPIPE is the signal layer's job). */
     struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_SNDTIMEO);

@@ -68,4 +68,10 @@ int socket_setsockopt(struct file *f, int level, int name, const void *val,
 int socket_getsockname(struct file *f, struct sockaddr *addr, socklen_t *len);
 int socket_getpeername(struct file *f, struct sockaddr *addr, socklen_t *len);
 
+/* Called in the sending thread when socket_sendmsg fails with -EPIPE and
+ * the caller did not pass MSG_NOSIGNAL (Linux raises SIGPIPE then). Set
+ * once by the process layer (like pipe_set_sigpipe_hook); NULL: none. */
+typedef void (*socket_sigpipe_hook_fn)(void);
+void socket_set_sigpipe_hook(socket_sigpipe_hook_fn hook);
+
 #endif

@@ -301,6 +301,28 @@ static void test_scm_rights(void **state)
     file_put(f[1]);
 }
 
+static atomic_int sigpipes;
+static void count_sigpipe(void) { atomic_fetch_add(&sigpipes, 1); }
+
+/* EPIPE calls the SIGPIPE hook unless MSG_NOSIGNAL; the host never gets a
+ * SIGPIPE (it would kill the test). */
+static void test_epipe(void **state)
+{
+    (void)state;
+    struct file *f[2];
+    assert_int_equal(socket_pair_create(AF_UNIX, SOCK_STREAM, 0, f), 0);
+    file_put(f[1]);
+    socket_set_sigpipe_hook(count_sigpipe);
+    struct iovec iov = { (void *)"x", 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    assert_int_equal(socket_sendmsg(f[0], &m, 0), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 1);
+    assert_int_equal(socket_sendmsg(f[0], &m, MSG_NOSIGNAL), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 1);
+    socket_set_sigpipe_hook(NULL);
+    file_put(f[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_rcvtimeo),
         cmocka_unit_test(test_connect_and_accept),
         cmocka_unit_test(test_scm_rights),
+        cmocka_unit_test(test_epipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

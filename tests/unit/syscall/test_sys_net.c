@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -118,6 +119,10 @@ static void test_sendmsg_recvmsg(void **state)
     struct iovec hiov = { data, 1 };
     *msg = (struct msghdr){ .msg_iov = &hiov, .msg_iovlen = 1 };
     assert_int_equal(SC(__NR_sendmsg, (uint64_t)sv[0], U(msg), 0), -EFAULT);
+    /* too many iovecs: EMSGSIZE (not sendmsg's EINVAL of writev) */
+    *msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = IOV_MAX + 1 };
+    assert_int_equal(SC(__NR_sendmsg, (uint64_t)sv[0], U(msg), 0), -EMSGSIZE);
+    assert_int_equal(SC(__NR_recvmsg, (uint64_t)sv[0], U(msg), 0), -EMSGSIZE);
     SC(__NR_close, (uint64_t)sv[0]);
     SC(__NR_close, (uint64_t)sv[1]);
 }
