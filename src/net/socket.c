@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -25,9 +26,23 @@ void socket_set_sigpipe_hook(socket_sigpipe_hook_fn hook)
     atomic_store_explicit(&sigpipe_hook, hook, memory_order_release);
 }
 
+/* Socket Files are host files whose read/write family goes through the
+ * socket calls below (so write gets MSG_NOSIGNAL + the SIGPIPE hook and
+ * the socket timeouts apply); everything else (poll, epoll, fstat, ioctl,
+ * fcntl, release) is host_file.c's. The table is a copy of the host
+ * file table, made once from the first socket. */
+static struct file_ops socket_ops;
+static _Atomic(const struct file_ops *) host_ops_template;
+static pthread_once_t socket_ops_once = PTHREAD_ONCE_INIT;
+
+bool file_is_socket(const struct file *f)
+{
+    return f->ops == &socket_ops;
+}
+
 int socket_host_fd(struct file *f)
 {
-    if (!file_is_host(f))
+    if (!file_is_socket(f) && !file_is_host(f))
         return -ENOTSOCK;
     int hfd = file_host_fd(f);
     return hfd < 0 ? -ENOTSOCK : hfd;
@@ -84,13 +99,55 @@ static bool should_wait(struct file *f, int msg_flags)
     return !file_nonblocking(f) && !(msg_flags & MSG_DONTWAIT);
 }
 
+static ssize_t so_readv(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+    return socket_recvmsg(f, &m, 0);
+}
+
+static ssize_t so_read(struct file *f, void *buf, size_t len)
+{
+    struct iovec iov = { buf, len };
+    return so_readv(f, &iov, 1);
+}
+
+static ssize_t so_writev(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+    return socket_sendmsg(f, &m, 0);
+}
+
+static ssize_t so_write(struct file *f, const void *buf, size_t len)
+{
+    struct iovec iov = { (void *)buf, len };
+    return so_writev(f, &iov, 1);
+}
+
+static void init_socket_ops(void)
+{
+    socket_ops = *atomic_load(&host_ops_template);
+    socket_ops.name = "socket";
+    socket_ops.read = so_read;
+    socket_ops.readv = so_readv;
+    socket_ops.write = so_write;
+    socket_ops.writev = so_writev;
+    socket_ops.pread = NULL;  /* ESPIPE, as Linux, without a host call */
+    socket_ops.pwrite = NULL;
+    socket_ops.lseek = NULL;
+}
+
 static int wrap_host_socket(int hfd, int type, struct file **out)
 {
     int flags = O_RDWR | ((type & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
     int r = host_file_create(hfd, flags, HOST_FILE_OWN_FD, out);
-    if (r < 0)
+    if (r < 0) {
         host_fd_close(hfd);
-    return r;
+        return r;
+    }
+    atomic_store(&host_ops_template, (*out)->ops);
+    pthread_once(&socket_ops_once, init_socket_ops);
+    (*out)->ops = &socket_ops;
+    return 0;
 }
 
 int socket_create(int domain, int type, int protocol, struct file **out)

@@ -1,8 +1,10 @@
 /* Sockets: host sockets wrapped as host Files (fs/host_file.h).
  *
- * A socket File is a plain host file over a host socket fd: read, write,
- * readv, writev, poll, epoll and fstat come from host_file.c. This module
- * adds the socket calls. The host fd is always nonblocking; the File's
+ * A socket File is a host file over a host socket fd whose read, write,
+ * readv and writev are routed through socket_recvmsg / socket_sendmsg
+ * below (so they share the blocking, timeout and SIGPIPE behaviour);
+ * poll, epoll, fstat, ioctl and fcntl are host_file.c's; pread, pwrite
+ * and lseek give -ESPIPE. The host fd is always nonblocking; the File's
  * O_NONBLOCK (and MSG_DONTWAIT) decide whether we wait, and every wait is
  * interruptible (waiter_wait_host on the calling thread's Waiter, -EINTR).
  *
@@ -22,9 +24,8 @@
  *  - SO_RCVTIMEO / SO_SNDTIMEO bound the waits of these calls (expiry:
  *    -EAGAIN, or -EINPROGRESS for connect), read from the host option
  *    when a call first has to wait.
- * Not yet: the timeouts do not apply to read()/write() on a socket (those
- * are host_file.c's and wait forever); AF_UNIX paths are passed to the
- * host unchanged (no VFS translation).
+ * Not yet: AF_UNIX paths are passed to the host unchanged (no VFS
+ * translation).
  *
  * The functions take onespace memory (the syscall layer copies guest
  * memory) and return a value or a negative errno. A File that is not a
@@ -33,6 +34,7 @@
 #ifndef ONESPACE_NET_SOCKET_H
 #define ONESPACE_NET_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -50,7 +52,11 @@ int socket_install(struct fd_table *t, int domain, int type, int protocol);
 int socket_pair_install(struct fd_table *t, int domain, int type, int protocol,
                         int fds[2]);
 
-/* The host socket fd behind a File, or -ENOTSOCK. */
+/* True for Files made here. */
+bool file_is_socket(const struct file *f);
+
+/* The host socket fd behind a socket File (or a plain host file), or
+ * -ENOTSOCK. */
 int socket_host_fd(struct file *f);
 
 int socket_bind(struct file *f, const struct sockaddr *addr, socklen_t len);

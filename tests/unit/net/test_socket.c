@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -30,7 +31,8 @@ static void test_create(void **state)
     (void)state;
     struct file *f;
     assert_int_equal(socket_create(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0, &f), 0);
-    assert_true(file_is_host(f));
+    assert_true(file_is_socket(f));
+    assert_false(file_is_host(f));
     assert_true(file_nonblocking(f));
     int hfd = socket_host_fd(f);
     assert_true(hfd >= 0);
@@ -218,6 +220,14 @@ static void test_rcvtimeo(void **state)
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
     assert_int_equal(socket_recvmsg(f[0], &m, 0), -native);
     assert_int_equal(native, EAGAIN);
+    /* read(2) too; and the rest of the read family of a socket */
+    assert_int_equal(file_read(f[0], &c, 1), -EAGAIN);
+    assert_int_equal(file_readv(f[0], &iov, 1), -EAGAIN);
+    assert_int_equal(file_pread(f[0], &c, 1, 0), -ESPIPE);
+    assert_int_equal(file_lseek(f[0], 0, SEEK_SET), -ESPIPE);
+    struct stat st;
+    assert_int_equal(file_stat(f[0], &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
     file_put(f[0]);
     file_put(f[1]);
     struct file *l, *nf = NULL;
@@ -319,6 +329,12 @@ static void test_epipe(void **state)
     assert_int_equal(atomic_load(&sigpipes), 1);
     assert_int_equal(socket_sendmsg(f[0], &m, MSG_NOSIGNAL), -EPIPE);
     assert_int_equal(atomic_load(&sigpipes), 1);
+    /* write(2) on a socket is a send without MSG_NOSIGNAL */
+    assert_int_equal(file_write(f[0], "x", 1), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 2);
+    struct iovec two[2] = { { (void *)"a", 1 }, { (void *)"b", 1 } };
+    assert_int_equal(file_writev(f[0], two, 2), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 3);
     socket_set_sigpipe_hook(NULL);
     file_put(f[0]);
 }
