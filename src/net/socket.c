@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "events/waiter.h"
 #include "fs/host_file.h"
@@ -16,9 +19,30 @@
  * tell us (by poll) when room appears. */
 #define UNIX_CONNECT_RETRY_NS 10000000ull
 
+static _Atomic(socket_sigpipe_hook_fn) sigpipe_hook;
+
+void socket_set_sigpipe_hook(socket_sigpipe_hook_fn hook)
+{
+    atomic_store_explicit(&sigpipe_hook, hook, memory_order_release);
+}
+
+/* Socket Files are host files whose read/write family goes through the
+ * socket calls below (so write gets MSG_NOSIGNAL + the SIGPIPE hook and
+ * the socket timeouts apply); everything else (poll, epoll, fstat, ioctl,
+ * fcntl, release) is host_file.c's. The table is a copy of the host
+ * file table, made once from the first socket. */
+static struct file_ops socket_ops;
+static _Atomic(const struct file_ops *) host_ops_template;
+static pthread_once_t socket_ops_once = PTHREAD_ONCE_INIT;
+
+bool file_is_socket(const struct file *f)
+{
+    return f->ops == &socket_ops;
+}
+
 int socket_host_fd(struct file *f)
 {
-    if (!file_is_host(f))
+    if (!file_is_socket(f) && !file_is_host(f))
         return -ENOTSOCK;
     int hfd = file_host_fd(f);
     return hfd < 0 ? -ENOTSOCK : hfd;
@@ -40,18 +64,90 @@ static int wait_host_fd(int hfd, short events, uint64_t deadline)
     }
 }
 
+/* SO_RCVTIMEO / SO_SNDTIMEO: the host fd is nonblocking, so the host
+ * never applies them; we read the option when a call first has to wait
+ * and sleep until that deadline at most. */
+struct sock_timeout {
+    int hfd;
+    int opt;          /* SO_RCVTIMEO or SO_SNDTIMEO */
+    bool known;
+    uint64_t deadline;
+};
+
+#define SOCK_TIMEOUT(h, o) { .hfd = (h), .opt = (o), .known = false, .deadline = 0 }
+
+/* Wait for `events`: 0, -EAGAIN when the socket timeout expired (what
+ * Linux returns then), -EINTR. */
+static int sock_wait(struct sock_timeout *t, short events)
+{
+    if (!t->known) {
+        struct timeval tv = { 0, 0 };
+        socklen_t l = sizeof tv;
+        t->deadline = WAIT_FOREVER;
+        if (host_getsockopt(t->hfd, SOL_SOCKET, t->opt, &tv, &l) == 0 &&
+            (tv.tv_sec > 0 || tv.tv_usec > 0))
+            t->deadline = waiter_deadline_after((uint64_t)tv.tv_sec * 1000000000ull +
+                                                (uint64_t)tv.tv_usec * 1000ull);
+        t->known = true;
+    }
+    int r = wait_host_fd(t->hfd, events, t->deadline);
+    return r == -ETIMEDOUT ? -EAGAIN : r;
+}
+
 static bool should_wait(struct file *f, int msg_flags)
 {
     return !file_nonblocking(f) && !(msg_flags & MSG_DONTWAIT);
+}
+
+static ssize_t so_readv(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+    return socket_recvmsg(f, &m, 0);
+}
+
+static ssize_t so_read(struct file *f, void *buf, size_t len)
+{
+    struct iovec iov = { buf, len };
+    return so_readv(f, &iov, 1);
+}
+
+static ssize_t so_writev(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+    return socket_sendmsg(f, &m, 0);
+}
+
+static ssize_t so_write(struct file *f, const void *buf, size_t len)
+{
+    struct iovec iov = { (void *)buf, len };
+    return so_writev(f, &iov, 1);
+}
+
+static void init_socket_ops(void)
+{
+    socket_ops = *atomic_load(&host_ops_template);
+    socket_ops.name = "socket";
+    socket_ops.read = so_read;
+    socket_ops.readv = so_readv;
+    socket_ops.write = so_write;
+    socket_ops.writev = so_writev;
+    socket_ops.pread = NULL;  /* ESPIPE, as Linux, without a host call */
+    socket_ops.pwrite = NULL;
+    socket_ops.lseek = NULL;
 }
 
 static int wrap_host_socket(int hfd, int type, struct file **out)
 {
     int flags = O_RDWR | ((type & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
     int r = host_file_create(hfd, flags, HOST_FILE_OWN_FD, out);
-    if (r < 0)
+    if (r < 0) {
         host_fd_close(hfd);
-    return r;
+        return r;
+    }
+    atomic_store(&host_ops_template, (*out)->ops);
+    pthread_once(&socket_ops_once, init_socket_ops);
+    (*out)->ops = &socket_ops;
+    return 0;
 }
 
 int socket_create(int domain, int type, int protocol, struct file **out)
@@ -137,6 +233,7 @@ int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
     int hfd = socket_host_fd(f);
     if (hfd < 0)
         return hfd;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_RCVTIMEO);
     for (;;) {
         socklen_t l = len ? *len : 0;
         int nfd = host_accept4(hfd, addr, len ? &l : NULL, 0);
@@ -147,7 +244,7 @@ int socket_accept(struct file *f, struct sockaddr *addr, socklen_t *len,
         }
         if (nfd != -EAGAIN || !should_wait(f, 0))
             return nfd;
-        int w = wait_host_fd(hfd, POLLIN, WAIT_FOREVER);
+        int w = sock_wait(&to, POLLIN);
         if (w < 0)
             return w;
     }
@@ -167,6 +264,7 @@ int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len)
     if (hfd < 0)
         return hfd;
     bool waited = false;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_SNDTIMEO);
     for (;;) {
         int r = host_connect(hfd, addr, len);
         if (waited && r == -EISCONN)
@@ -177,9 +275,9 @@ int socket_connect(struct file *f, const struct sockaddr *addr, socklen_t len)
             /* Wait, then connect again: like a blocking connect, that
              * returns the outcome (SO_ERROR) and marks the socket
              * connected, so a third connect is EISCONN as on Linux. */
-            int w = wait_host_fd(hfd, POLLOUT, WAIT_FOREVER);
+            int w = sock_wait(&to, POLLOUT);
             if (w < 0)
-                return w;
+                return w == -EAGAIN ? -EINPROGRESS : w;
             waited = true;
             continue;
         }
@@ -257,6 +355,7 @@ static ssize_t stream_finish(struct file *f, int hfd, const struct msghdr *msg,
     memcpy(copy, msg->msg_iov, msg->msg_iovlen * sizeof *copy);
     struct iovec *iov = copy;
     size_t cnt = msg->msg_iovlen;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, sending ? SO_SNDTIMEO : SO_RCVTIMEO);
     iov_advance(&iov, &cnt, done);
     while (done < total) {
         struct msghdr m = { .msg_iov = iov, .msg_iovlen = cnt };
@@ -271,12 +370,15 @@ static ssize_t stream_finish(struct file *f, int hfd, const struct msghdr *msg,
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             break;
-        if (wait_host_fd(hfd, sending ? POLLOUT : POLLIN, WAIT_FOREVER) < 0)
+        if (sock_wait(&to, sending ? POLLOUT : POLLIN) < 0)
             break;
     }
     free(copy);
     return (ssize_t)done;
 }
+
+static ssize_t sendmsg_blocking(struct file *f, int hfd, const struct msghdr *msg,
+                                int flags);
 
 ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
 {
@@ -285,8 +387,22 @@ ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
         return hfd;
     if (has_scm_rights(msg))
         return -EOPNOTSUPP;
+    ssize_t r = sendmsg_blocking(f, hfd, msg, flags);
+    if (r == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+        socket_sigpipe_hook_fn hook =
+            atomic_load_explicit(&sigpipe_hook, memory_order_acquire);
+        if (hook)
+            hook();
+    }
+    return r;
+}
+
+static ssize_t sendmsg_blocking(struct file *f, int hfd, const struct msghdr *msg,
+                                int flags)
+{
     /* MSG_NOSIGNAL: a host SIGPIPE would hit onespace itself; EPIPE still
      * comes back (raising the guest's SIGPIPE is the signal layer's job). */
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_SNDTIMEO);
     for (;;) {
         ssize_t r = host_sendmsg(hfd, msg, flags | MSG_NOSIGNAL);
         if (r >= 0) {
@@ -296,7 +412,7 @@ ssize_t socket_sendmsg(struct file *f, const struct msghdr *msg, int flags)
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             return r;
-        int w = wait_host_fd(hfd, POLLOUT, WAIT_FOREVER);
+        int w = sock_wait(&to, POLLOUT);
         if (w < 0)
             return w;
     }
@@ -307,6 +423,7 @@ ssize_t socket_recvmsg(struct file *f, struct msghdr *msg, int flags)
     int hfd = socket_host_fd(f);
     if (hfd < 0)
         return hfd;
+    struct sock_timeout to = SOCK_TIMEOUT(hfd, SO_RCVTIMEO);
     for (;;) {
         ssize_t r = host_recvmsg(hfd, msg, flags);
         if (r >= 0) {
@@ -318,8 +435,7 @@ ssize_t socket_recvmsg(struct file *f, struct msghdr *msg, int flags)
         }
         if (r != -EAGAIN || !should_wait(f, flags))
             return r;
-        int w = wait_host_fd(hfd, (flags & MSG_ERRQUEUE) ? POLLERR : POLLIN,
-                             WAIT_FOREVER);
+        int w = sock_wait(&to, (flags & MSG_ERRQUEUE) ? POLLERR : POLLIN);
         if (w < 0)
             return w;
     }

@@ -1,8 +1,10 @@
 /* Sockets: host sockets wrapped as host Files (fs/host_file.h).
  *
- * A socket File is a plain host file over a host socket fd: read, write,
- * readv, writev, poll, epoll and fstat come from host_file.c. This module
- * adds the socket calls. The host fd is always nonblocking; the File's
+ * A socket File is a host file over a host socket fd whose read, write,
+ * readv and writev are routed through socket_recvmsg / socket_sendmsg
+ * below (so they share the blocking, timeout and SIGPIPE behaviour);
+ * poll, epoll, fstat, ioctl and fcntl are host_file.c's; pread, pwrite
+ * and lseek give -ESPIPE. The host fd is always nonblocking; the File's
  * O_NONBLOCK (and MSG_DONTWAIT) decide whether we wait, and every wait is
  * interruptible (waiter_wait_host on the calling thread's Waiter, -EINTR).
  *
@@ -19,8 +21,10 @@
  *    an error or an interruption comes first;
  *  - SCM_RIGHTS is refused (-EOPNOTSUPP) when sending; received fds are
  *    closed and MSG_CTRUNC is set.
- * Not yet: SO_RCVTIMEO / SO_SNDTIMEO (the host fd is nonblocking, so they
- * have no effect); AF_UNIX paths are passed to the host unchanged (no VFS
+ *  - SO_RCVTIMEO / SO_SNDTIMEO bound the waits of these calls (expiry:
+ *    -EAGAIN, or -EINPROGRESS for connect), read from the host option
+ *    when a call first has to wait.
+ * Not yet: AF_UNIX paths are passed to the host unchanged (no VFS
  * translation).
  *
  * The functions take onespace memory (the syscall layer copies guest
@@ -30,6 +34,7 @@
 #ifndef ONESPACE_NET_SOCKET_H
 #define ONESPACE_NET_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -47,7 +52,11 @@ int socket_install(struct fd_table *t, int domain, int type, int protocol);
 int socket_pair_install(struct fd_table *t, int domain, int type, int protocol,
                         int fds[2]);
 
-/* The host socket fd behind a File, or -ENOTSOCK. */
+/* True for Files made here. */
+bool file_is_socket(const struct file *f);
+
+/* The host socket fd behind a socket File (or a plain host file), or
+ * -ENOTSOCK. */
 int socket_host_fd(struct file *f);
 
 int socket_bind(struct file *f, const struct sockaddr *addr, socklen_t len);
@@ -64,5 +73,11 @@ int socket_setsockopt(struct file *f, int level, int name, const void *val,
                       socklen_t len);
 int socket_getsockname(struct file *f, struct sockaddr *addr, socklen_t *len);
 int socket_getpeername(struct file *f, struct sockaddr *addr, socklen_t *len);
+
+/* Called in the sending thread when socket_sendmsg fails with -EPIPE and
+ * the caller did not pass MSG_NOSIGNAL (Linux raises SIGPIPE then). Set
+ * once by the process layer (like pipe_set_sigpipe_hook); NULL: none. */
+typedef void (*socket_sigpipe_hook_fn)(void);
+void socket_set_sigpipe_hook(socket_sigpipe_hook_fn hook);
 
 #endif

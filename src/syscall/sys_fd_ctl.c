@@ -150,8 +150,12 @@ SYS_STATIC(ioctl)
     uintptr_t uarg = (uintptr_t)a[2];
     size_t size;
     int dir = ioctl_layout(cmd, &size);
-    if (dir < 0) {
-        /* Unknown layout: nothing we could pass on safely. */
+    /* Large enough for glibc's struct termios too (what host TCGETS fills
+     * is the kernel's smaller one). */
+    _Alignas(16) char buf[sizeof(struct termios) > 64 ? sizeof(struct termios) : 64];
+    if (dir < 0 || size > sizeof buf) {
+        /* Unknown layout, or larger than any ioctl of ours: nothing we
+         * could pass on safely. */
         struct file *f;
         int err = sys_get_file(self, (uint64_t)fd, &f);
         if (err)
@@ -159,13 +163,8 @@ SYS_STATIC(ioctl)
         file_put(f);
         return -ENOTTY;
     }
-    /* Large enough for glibc's struct termios too (what host TCGETS fills
-     * is the kernel's smaller one). */
-    _Alignas(16) char buf[sizeof(struct termios) > 64 ? sizeof(struct termios) : 64];
     char *arg = NULL;
     if (dir != ARG_NONE) {
-        if (size > sizeof buf)
-            return -ENOTTY; /* no type of ours has such an ioctl */
         memset(buf, 0, sizeof buf);
         arg = buf;
         if (dir == ARG_IN || dir == ARG_INOUT) {

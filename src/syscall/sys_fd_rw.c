@@ -13,6 +13,16 @@
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 0x1
 #endif
+#ifndef RWF_DSYNC
+#define RWF_DSYNC 0x2
+#endif
+#ifndef RWF_SYNC
+#define RWF_SYNC 0x4
+#endif
+/* preadv2/pwritev2 flags with nothing to do here (polling, and the sync
+ * flags: the host files we pass to do not promise more durability than
+ * a plain write anyway). */
+#define RWF_ACCEPTED (RWF_HIPRI | RWF_DSYNC | RWF_SYNC)
 
 /* A blocking pipe writer may park its buffer for reader threads to copy
  * from (fs/pipe.h): guest memory could be unmapped meanwhile by another
@@ -157,8 +167,8 @@ static long rw_vec(struct thread *self, uint64_t fd, uint64_t uiov, uint64_t cnt
     size_t total = 0;
     if (writing ? !file_writable(f) : !file_readable(f)) {
         r = -EBADF;
-    } else if (flags & ~(uint64_t)RWF_HIPRI) {
-        r = -EOPNOTSUPP; /* RWF_DSYNC, RWF_NOWAIT, ...: not yet */
+    } else if (flags & ~(uint64_t)RWF_ACCEPTED) {
+        r = -EOPNOTSUPP; /* RWF_NOWAIT, RWF_APPEND, ...: not yet */
     } else if (positioned && (writing ? !f->ops->pwrite : !f->ops->pread)) {
         r = -ESPIPE;
     } else if ((r = sys_iov_import(self, uiov, cnt, writing ? PROT_READ : PROT_WRITE,

@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#ifndef MSG_CMSG_COMPAT
+#define MSG_CMSG_COMPAT 0x80000000
+#endif
+
 #include "net/socket.h"
 #include "syscall/sys_fd_internal.h"
 
@@ -219,13 +223,22 @@ SYS_STATIC(sendmsg)
     struct iovec fast[SYS_FAST_IOV], *iov = fast;
     size_t total;
     void *control = NULL;
-    long r = uaccess_read(self->proc, &um, (uintptr_t)a[1], sizeof um);
+    long r = (a[2] & MSG_CMSG_COMPAT) ? -EINVAL
+             : uaccess_read(self->proc, &um, (uintptr_t)a[1], sizeof um);
     memset(&m, 0, sizeof m);
-    if (!r && um.msg_name) {
+    /* Linux's __copy_msghdr: a name longer than sockaddr_storage is cut
+     * to it; too many iovecs is EMSGSIZE. */
+    if (!r && (int)um.msg_namelen < 0)
+        r = -EINVAL;
+    if (!r && um.msg_name && um.msg_namelen) {
+        if (um.msg_namelen > sizeof ss)
+            um.msg_namelen = sizeof ss;
         r = addr_in(self, (uintptr_t)um.msg_name, um.msg_namelen, &ss);
         m.msg_name = &ss;
         m.msg_namelen = um.msg_namelen;
     }
+    if (!r && um.msg_iovlen > IOV_MAX)
+        r = -EMSGSIZE;
     if (!r)
         r = sys_iov_import(self, (uintptr_t)um.msg_iov, um.msg_iovlen, PROT_READ, fast,
                            &iov, &total);
@@ -265,14 +278,17 @@ SYS_STATIC(recvmsg)
     memset(&ss, 0, sizeof ss);
     struct iovec fast[SYS_FAST_IOV], *iov = fast;
     size_t total;
-    long r = uaccess_read(self->proc, &um, umsg, sizeof um);
+    long r = (a[2] & MSG_CMSG_COMPAT) ? -EINVAL
+             : uaccess_read(self->proc, &um, umsg, sizeof um);
     memset(&m, 0, sizeof m);
+    if (!r && (int)um.msg_namelen < 0)
+        r = -EINVAL;
     if (!r && um.msg_name) {
-        if ((int)um.msg_namelen < 0)
-            r = -EINVAL;
         m.msg_name = &ss;
         m.msg_namelen = sizeof ss;
     }
+    if (!r && um.msg_iovlen > IOV_MAX)
+        r = -EMSGSIZE;
     if (!r)
         r = sys_iov_import(self, (uintptr_t)um.msg_iov, um.msg_iovlen, PROT_WRITE, fast,
                            &iov, &total);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "events/waiter.h"
@@ -29,7 +31,8 @@ static void test_create(void **state)
     (void)state;
     struct file *f;
     assert_int_equal(socket_create(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0, &f), 0);
-    assert_true(file_is_host(f));
+    assert_true(file_is_socket(f));
+    assert_false(file_is_host(f));
     assert_true(file_nonblocking(f));
     int hfd = socket_host_fd(f);
     assert_true(hfd >= 0);
@@ -197,6 +200,46 @@ static void test_interrupts(void **state)
     file_put(l);
 }
 
+/* SO_RCVTIMEO: a blocking recv/accept gives up with EAGAIN, as native. */
+static void test_rcvtimeo(void **state)
+{
+    (void)state;
+    struct timeval tv = { 0, 20000 };
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    char c;
+    assert_int_equal(recv(sv[0], &c, 1, 0), -1);
+    int native = errno;
+    close(sv[0]);
+    close(sv[1]);
+    struct file *f[2];
+    assert_int_equal(socket_pair_create(AF_UNIX, SOCK_STREAM, 0, f), 0);
+    assert_int_equal(socket_setsockopt(f[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    struct iovec iov = { &c, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    assert_int_equal(socket_recvmsg(f[0], &m, 0), -native);
+    assert_int_equal(native, EAGAIN);
+    /* read(2) too; and the rest of the read family of a socket */
+    assert_int_equal(file_read(f[0], &c, 1), -EAGAIN);
+    assert_int_equal(file_readv(f[0], &iov, 1), -EAGAIN);
+    assert_int_equal(file_pread(f[0], &c, 1, 0), -ESPIPE);
+    assert_int_equal(file_lseek(f[0], 0, SEEK_SET), -ESPIPE);
+    struct stat st;
+    assert_int_equal(file_stat(f[0], &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    file_put(f[0]);
+    file_put(f[1]);
+    struct file *l, *nf = NULL;
+    assert_int_equal(socket_create(AF_INET, SOCK_STREAM, 0, &l), 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(socket_bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(socket_listen(l, 1), 0);
+    assert_int_equal(socket_setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(socket_accept(l, NULL, NULL, 0, &nf), -EAGAIN);
+    file_put(l);
+}
+
 static void test_connect_and_accept(void **state)
 {
     (void)state;
@@ -268,6 +311,34 @@ static void test_scm_rights(void **state)
     file_put(f[1]);
 }
 
+static atomic_int sigpipes;
+static void count_sigpipe(void) { atomic_fetch_add(&sigpipes, 1); }
+
+/* EPIPE calls the SIGPIPE hook unless MSG_NOSIGNAL; the host never gets a
+ * SIGPIPE (it would kill the test). */
+static void test_epipe(void **state)
+{
+    (void)state;
+    struct file *f[2];
+    assert_int_equal(socket_pair_create(AF_UNIX, SOCK_STREAM, 0, f), 0);
+    file_put(f[1]);
+    socket_set_sigpipe_hook(count_sigpipe);
+    struct iovec iov = { (void *)"x", 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    assert_int_equal(socket_sendmsg(f[0], &m, 0), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 1);
+    assert_int_equal(socket_sendmsg(f[0], &m, MSG_NOSIGNAL), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 1);
+    /* write(2) on a socket is a send without MSG_NOSIGNAL */
+    assert_int_equal(file_write(f[0], "x", 1), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 2);
+    struct iovec two[2] = { { (void *)"a", 1 }, { (void *)"b", 1 } };
+    assert_int_equal(file_writev(f[0], two, 2), -EPIPE);
+    assert_int_equal(atomic_load(&sigpipes), 3);
+    socket_set_sigpipe_hook(NULL);
+    file_put(f[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,8 +346,10 @@ int main(void)
         cmocka_unit_test(test_blocking_send_completes),
         cmocka_unit_test(test_waitall),
         cmocka_unit_test(test_interrupts),
+        cmocka_unit_test(test_rcvtimeo),
         cmocka_unit_test(test_connect_and_accept),
         cmocka_unit_test(test_scm_rights),
+        cmocka_unit_test(test_epipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

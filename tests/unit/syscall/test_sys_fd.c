@@ -105,7 +105,7 @@ static void test_readv_writev(void **state)
     assert_int_equal(SC(__NR_write, (uint64_t)p[1], U(data), 4), 4);
     iov[0] = (struct iovec){ data + 100, 4 };
     assert_int_equal(SC(__NR_preadv2, (uint64_t)p[0], U(iov), 1, (uint64_t)-1, 0, 0), 4);
-    assert_int_equal(SC(__NR_preadv2, (uint64_t)p[0], U(iov), 1, (uint64_t)-1, 0, 0x4),
+    assert_int_equal(SC(__NR_preadv2, (uint64_t)p[0], U(iov), 1, (uint64_t)-1, 0, 0x8),
                      -EOPNOTSUPP);
     close_fds(p[0], p[1]);
     guest_free(mem, 2 * PAGE);

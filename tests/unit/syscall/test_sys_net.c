@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -79,6 +80,59 @@ static void test_socketpair(void **state)
     SC(__NR_close, (uint64_t)sv[1]);
 }
 
+struct pair_peer {
+    int fd;
+    char *buf;
+    long echoed;
+};
+
+/* Echo with read/write until EOF, as a second guest thread. */
+static void *pair_echo(void *arg)
+{
+    struct pair_peer *pp = arg;
+    struct thread t;
+    sys_thread_init(&t);
+    long n;
+    while ((n = SC_AS(&t, __NR_read, (uint64_t)pp->fd, U(pp->buf), 4096)) > 0) {
+        if (SC_AS(&t, __NR_write, (uint64_t)pp->fd, U(pp->buf), (uint64_t)n) != n)
+            break;
+        pp->echoed += n;
+    }
+    sys_thread_fini(&t);
+    return NULL;
+}
+
+/* A socketpair between two host threads: blocking reads on both sides. */
+static void test_socketpair_threads(void **state)
+{
+    (void)state;
+    int *sv = (int *)mem;
+    assert_int_equal(SC(__NR_socketpair, AF_UNIX, SOCK_STREAM, 0, U(sv)), 0);
+    struct pair_peer pp = { .fd = sv[1], .buf = mem + 3 * PAGE };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, pair_echo, &pp), 0);
+    char *out = mem + PAGE, *in = mem + 2 * PAGE;
+    long total = 0;
+    for (int i = 0; i < 50; i++) {
+        size_t len = 1 + (size_t)(i * 37) % 1000;
+        memset(out, 'A' + i % 26, len);
+        assert_int_equal(SC(__NR_write, (uint64_t)sv[0], U(out), len), (long)len);
+        size_t got = 0;
+        while (got < len) {
+            long n = SC(__NR_read, (uint64_t)sv[0], U(in + got), len - got);
+            assert_true(n > 0);
+            got += (size_t)n;
+        }
+        assert_memory_equal(in, out, len);
+        total += (long)len;
+    }
+    assert_int_equal(SC(__NR_shutdown, (uint64_t)sv[0], SHUT_WR), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(pp.echoed, total);
+    SC(__NR_close, (uint64_t)sv[0]);
+    SC(__NR_close, (uint64_t)sv[1]);
+}
+
 static void test_sendmsg_recvmsg(void **state)
 {
     (void)state;
@@ -118,6 +172,10 @@ static void test_sendmsg_recvmsg(void **state)
     struct iovec hiov = { data, 1 };
     *msg = (struct msghdr){ .msg_iov = &hiov, .msg_iovlen = 1 };
     assert_int_equal(SC(__NR_sendmsg, (uint64_t)sv[0], U(msg), 0), -EFAULT);
+    /* too many iovecs: EMSGSIZE (not sendmsg's EINVAL of writev) */
+    *msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = IOV_MAX + 1 };
+    assert_int_equal(SC(__NR_sendmsg, (uint64_t)sv[0], U(msg), 0), -EMSGSIZE);
+    assert_int_equal(SC(__NR_recvmsg, (uint64_t)sv[0], U(msg), 0), -EMSGSIZE);
     SC(__NR_close, (uint64_t)sv[0]);
     SC(__NR_close, (uint64_t)sv[1]);
 }
@@ -385,6 +443,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_socketpair, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socketpair_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sendmsg_recvmsg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_echo, setup, teardown),
