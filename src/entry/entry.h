@@ -3,6 +3,7 @@
 #define ONESPACE_ENTRY_ENTRY_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <ucontext.h>
 
@@ -31,6 +32,15 @@ void entry_kick_process(struct process *p, struct thread *except);
 long entry_clone(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t a[6]);
 long entry_vfork(struct guest_ctx *ctx, ucontext_t *uc, uint64_t stack);
 long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t a[6]);
+/* Signals (entry_signal.c): deliver what is pending on the way back to
+ * guest code (nr: the syscall just made, or -1); a guest fault with a
+ * handler (true if delivered); rt_sigreturn (returns the restored RAX);
+ * make a thread notice a new signal. */
+void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr);
+bool entry_deliver_fault(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *si);
+long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc);
+void entry_notify_thread(struct thread *t);
+
 long entry_arch_prctl(struct guest_ctx *ctx, const uint64_t a[6]);
 __attribute__((noreturn)) void entry_exit_thread(struct guest_ctx *ctx, int code);
 __attribute__((noreturn)) void entry_exit_group(struct guest_ctx *ctx, int status);

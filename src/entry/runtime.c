@@ -12,6 +12,7 @@
 #include "fs/vfs.h"
 #include "host/host_thread.h"
 #include "process/exec.h"
+#include "process/signal.h"
 #include "process/runtime_state.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
@@ -90,7 +91,8 @@ int runtime_run(const struct runtime_opts *o)
     rt.max_threads = o->max_threads;
     rt.trace = o->trace;
     syscall_table_init();
-    sys_signal_kick_hook = entry_kick_process;
+    signal_notify_hook = entry_notify_thread;
+    signal_kill_hook = entry_kick_process;
     runtime_procfs_attach(&rt);
     syscall_set_trace(o->trace);
 

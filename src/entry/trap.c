@@ -52,6 +52,10 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
     case __NR_arch_prctl:
         ret = entry_arch_prctl(ctx, a);
         break;
+    case __NR_rt_sigreturn:
+        g[REG_RAX] = entry_rt_sigreturn(ctx, uc);
+        entry_deliver_signals(ctx, uc, -1);
+        return;
     case __NR_execve:
     case __NR_execveat:
         ret = entry_execve(ctx, uc, nr, a);
@@ -63,6 +67,7 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
     g[REG_RAX] = ret;
     if (atomic_load_explicit(&ctx->thread->proc->exiting, memory_order_acquire))
         entry_leave(ctx);
+    entry_deliver_signals(ctx, uc, nr);
 }
 
 void entry_sigsys_stray(int sig, siginfo_t *si, ucontext_t *uc);
@@ -97,6 +102,8 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
          * (EINTR); the syscall's return path then leaves. */
         if (ctx && atomic_load(&ctx->thread->proc->exiting))
             entry_leave(ctx);
+        if (ctx)
+            entry_deliver_signals(ctx, uc, -1);
         return;
     }
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -104,7 +111,10 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
         fatal_host_fault(sig, si, uc);
         return;
     }
-    /* A guest fault ends that guest process only, as its signal would. */
+    /* The guest's handler, if it has one; else the fault ends that guest
+     * process only, as its signal would. */
+    if (entry_deliver_fault(ctx, uc, si))
+        return;
     struct process *p = ctx->thread->proc;
     log_info("entry", "pid %d: signal %d at %#lx (address %p): process killed", p->pid, sig,
              (unsigned long)rip, si->si_addr);

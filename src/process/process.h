@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -45,6 +46,8 @@ struct process {
     struct guest_sigaction {
         uint64_t handler, flags, restorer, mask;
     } sigactions[64];
+    uint64_t sig_pending;           /* process-directed, not yet taken */
+    siginfo_t sig_info[64];
 
     pthread_mutex_t lock;           /* threads list, exit state, sigactions */
     struct thread *threads;         /* singly linked via thread.next */
@@ -77,6 +80,10 @@ struct thread {
     size_t robust_len;
     uintptr_t guest_fs;             /* the guest's FS base (TLS) */
     uint64_t sigmask;               /* blocked signals (bit n-1 = signal n) */
+    uint64_t sig_pending;           /* thread-directed (under proc->lock) */
+    siginfo_t sig_info[64];
+    uint64_t saved_mask;            /* sigsuspend / pwait: mask to restore */
+    bool restore_mask;              /* ... after the next delivery */
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
     void *entry;                    /* entry layer's per-thread context */

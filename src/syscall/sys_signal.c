@@ -1,8 +1,7 @@
-/* Signal state: dispositions, masks, the alternate stack, and kill for
- * the cases that need no delivery (terminating or ignored signals, probing
- * with signal 0). Running guest handlers (rt_sigframe, rt_sigreturn) comes
- * with the process-and-signals work; a signal caught by a guest handler is
- * not delivered yet (logged). */
+/* Signal syscalls: dispositions, masks, the alternate stack, sending
+ * (kill, tgkill, tkill, rt_sigqueueinfo) and waiting (pause,
+ * rt_sigsuspend). Delivery to guest handlers happens on the way back to
+ * guest code (src/entry/entry_signal.c). */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "process/runtime_state.h"
+#include "process/signal.h"
 #include "syscall/syscall.h"
 #include "syscall/uaccess.h"
 #include "util/log.h"
@@ -18,11 +18,8 @@
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
 #endif
-#define SIGBIT(s) (1ULL << ((s) - 1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define UNBLOCKABLE SIG_UNBLOCKABLE
 
-/* Hook for the entry layer: kick the other threads of an exiting process. */
-void (*sys_signal_kick_hook)(struct process *p, struct thread *except);
 
 SYS_STATIC(rt_sigaction)
 {
@@ -106,72 +103,83 @@ SYS_STATIC(sigaltstack)
     return 0;
 }
 
-/* Linux's default action for sig: true if it terminates the process. */
-static bool default_terminates(int sig)
+static siginfo_t user_info(struct thread *self, int sig, int code)
 {
-    switch (sig) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH: case SIGSTOP: case SIGTSTP:
-    case SIGTTIN: case SIGTTOU:
-        return false;
-    default:
-        return true;
-    }
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = sig;
+    si.si_code = code;
+    si.si_pid = self->proc->pid;
+    si.si_uid = 0;
+    return si;
 }
 
-static bool dumps_core(int sig)
+/* Every process of group pgid (-1: all but pid 1's own caller rule). */
+static long kill_many(struct thread *self, pid_t pgid, int sig)
 {
-    switch (sig) {
-    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
-    case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
-        return true;
-    default:
-        return false;
+    struct runtime *rt = self->proc->rt;
+    siginfo_t si = user_info(self, sig, SI_USER);
+    long found = 0;
+    for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
+        struct process *q = runtime_find_process(rt, pid);
+        if (!q || q->zombie || (pgid > 0 && q->pgid != pgid) || (pgid < 0 && q == self->proc))
+            continue;
+        found++;
+        if (sig)
+            signal_send_process(q, &si);
     }
-}
-
-/* Send sig to process p (the part that needs no guest handler). */
-static long send_signal(struct thread *self, struct process *p, int sig)
-{
-    if (sig < 0 || sig > NSIG_MAX)
-        return -EINVAL;
-    if (sig == 0)
-        return 0;
-    pthread_mutex_lock(&p->lock);
-    uint64_t handler = p->sigactions[sig - 1].handler;
-    pthread_mutex_unlock(&p->lock);
-    if (handler == (uint64_t)(uintptr_t)SIG_IGN && sig != SIGKILL)
-        return 0;
-    if (handler != (uint64_t)(uintptr_t)SIG_DFL && sig != SIGKILL) {
-        log_warn("signal", "pid %d: signal %d has a guest handler; delivery is not "
-                 "implemented yet, signal dropped", p->pid, sig);
-        return 0;
-    }
-    if (!default_terminates(sig))
-        return 0;
-    if (process_begin_exit(p, sig | (dumps_core(sig) ? WCOREFLAG : 0)) && sys_signal_kick_hook)
-        sys_signal_kick_hook(p, p == self->proc ? self : NULL);
-    return 0;
+    if (pgid < 0 && sig)
+        signal_send_process(self->proc, &si);    /* kill(-1) includes the caller */
+    return found || pgid < 0 ? 0 : -ESRCH;
 }
 
 SYS_STATIC(kill)
 {
     pid_t pid = (pid_t)a[0];
+    int sig = (int)a[1];
     struct process *p = self->proc;
-    if (pid == 0 || pid == -1 || pid == p->pid || (pid < 0 && -pid == p->pgid))
-        return send_signal(self, p, (int)a[1]);
-    struct process *q = runtime_find_process(p->rt, pid < 0 ? -pid : pid);
-    return q ? send_signal(self, q, (int)a[1]) : -ESRCH;
+    if (sig < 0 || sig > NSIG_MAX)
+        return -EINVAL;
+    if (pid == -1)
+        return kill_many(self, -1, sig);
+    if (pid <= 0)
+        return kill_many(self, pid == 0 ? p->pgid : -pid, sig);
+    struct process *q = pid == p->pid ? p : runtime_find_process(p->rt, pid);
+    if (!q)
+        return -ESRCH;
+    if (!sig)
+        return 0;
+    siginfo_t si = user_info(self, sig, SI_USER);
+    return signal_send_process(q, &si);
 }
 
 static long thread_kill(struct thread *self, pid_t tgid, pid_t tid, int sig)
 {
     struct process *p = self->proc;
-    struct process *q = runtime_find_process(p->rt, tgid > 0 ? tgid : p->pid);
+    if (sig < 0 || sig > NSIG_MAX)
+        return -EINVAL;
+    struct process *q = NULL;
     if (tid == self->tid)
         q = p;
-    if (!q)
+    else {
+        struct runtime *rt = p->rt;
+        pthread_mutex_lock(&rt->lock);
+        if (tid > 0 && tid < RUNTIME_PID_MAX)
+            q = rt->pids[tid];
+        pthread_mutex_unlock(&rt->lock);
+    }
+    if (!q || (tgid > 0 && q->pid != tgid))
         return -ESRCH;
-    return send_signal(self, q, sig);
+    siginfo_t si = user_info(self, sig, SI_TKILL);
+    long ret = -ESRCH;
+    pthread_mutex_lock(&q->lock);
+    struct thread *t = q->threads;
+    while (t && t->tid != tid)
+        t = t->next;
+    pthread_mutex_unlock(&q->lock);
+    if (t)
+        ret = sig ? signal_send_thread(t, &si) : 0;
+    return ret;
 }
 
 SYS_STATIC(tgkill)
@@ -188,6 +196,47 @@ SYS_STATIC(tkill)
     return thread_kill(self, 0, (pid_t)a[0], (int)a[1]);
 }
 
+/* Sleep until a signal arrives (the entry layer delivers it on return). */
+static long wait_for_signal(struct thread *self)
+{
+    while (!signal_has_deliverable(self) && !atomic_load(&self->proc->exiting)) {
+        int r = waiter_wait(&self->waiter, UINT64_MAX);
+        if (r == -EINTR)
+            waiter_clear_interrupt(&self->waiter);
+    }
+    return -EINTR;
+}
+
+SYS_STATIC(pause) { return wait_for_signal(self); }
+
+SYS_STATIC(rt_sigsuspend)
+{
+    uint64_t mask;
+    if (a[1] != 8)
+        return -EINVAL;
+    if (uaccess_read(self->proc, &mask, a[0], sizeof(mask)))
+        return -EFAULT;
+    self->saved_mask = self->sigmask;
+    self->restore_mask = true;
+    self->sigmask = mask & ~UNBLOCKABLE;
+    return wait_for_signal(self);
+}
+
+SYS_STATIC(rt_sigqueueinfo)
+{
+    siginfo_t si;
+    if (uaccess_read(self->proc, &si, a[2], sizeof(si)))
+        return -EFAULT;
+    if (si.si_code >= 0 || si.si_code == SI_TKILL)
+        return -EPERM;
+    struct process *q = (pid_t)a[0] == self->proc->pid
+                            ? self->proc : runtime_find_process(self->proc->rt, (pid_t)a[0]);
+    if (!q)
+        return -ESRCH;
+    si.si_signo = (int)a[1];
+    return a[1] ? signal_send_process(q, &si) : 0;
+}
+
 void sys_register_signal(sys_fn *t)
 {
     t[__NR_rt_sigaction] = sys_rt_sigaction;
@@ -197,4 +246,7 @@ void sys_register_signal(sys_fn *t)
     t[__NR_kill] = sys_kill;
     t[__NR_tgkill] = sys_tgkill;
     t[__NR_tkill] = sys_tkill;
+    t[__NR_pause] = sys_pause;
+    t[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
+    t[__NR_rt_sigqueueinfo] = sys_rt_sigqueueinfo;
 }

@@ -34,11 +34,6 @@ long syscall_dispatch(struct thread *self, long nr, const uint64_t a[6]);
 /* Trace every syscall to stderr (strace-like: [pid tid] name(args) = ret). */
 void syscall_set_trace(int on);
 
-/* Set by the entry layer: make the other threads of an exiting process
- * leave guest code (a syscall cannot call up into entry/ itself). */
-struct process;
-extern void (*sys_signal_kick_hook)(struct process *p, struct thread *except);
-
 /* Area registration functions (one per sys_*.c file). */
 void sys_register_mem(sys_fn *table);
 void sys_register_misc(sys_fn *table);

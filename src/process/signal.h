@@ -1,0 +1,48 @@
+/* Guest signals: sending and dequeuing (the state lives in struct
+ * process / struct thread). Delivery (building the guest's signal frame)
+ * is the entry layer's job (entry_signal.c).
+ *
+ * Linux's rules: a signal ignored (SIG_IGN, or SIG_DFL whose default is to
+ * ignore) is dropped when sent; SIGKILL ends the process at once; other
+ * signals wait in the thread's or the process's pending set until a thread
+ * that does not block them takes them; standard signals do not queue (a
+ * second one while pending is merged), real-time ones keep their latest
+ * siginfo only (a simplification: Linux queues each). */
+#ifndef ONESPACE_PROCESS_SIGNAL_H
+#define ONESPACE_PROCESS_SIGNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "process/process.h"
+
+#define SIG_BIT(s) (1ULL << ((s) - 1))
+#define SIG_UNBLOCKABLE (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
+
+/* Set by the entry layer: make thread t notice a new signal now (end a
+ * blocking call with EINTR, interrupt guest code). */
+extern void (*signal_notify_hook)(struct thread *t);
+/* Set by the entry layer: make every thread of p but `except` leave. */
+extern void (*signal_kill_hook)(struct process *p, struct thread *except);
+
+/* Does sig's default action end the process? Dump core? */
+bool signal_default_terminates(int sig);
+bool signal_default_core(int sig);
+
+/* Send to a process (kill) or one thread (tgkill). info->si_signo is the
+ * signal. 0 or -EINVAL. */
+int signal_send_process(struct process *p, const siginfo_t *info);
+int signal_send_thread(struct thread *t, const siginfo_t *info);
+
+/* End p as if killed by sig (first fatal event wins). */
+void signal_kill_process(struct process *p, int sig, struct thread *except);
+
+/* Take the next signal t may receive (thread's, then process's; lowest
+ * number first) into *info: its number, or 0 if none. */
+int signal_dequeue(struct thread *t, siginfo_t *info);
+
+/* Is a signal pending that t does not block? */
+bool signal_has_deliverable(struct thread *t);
+
+#endif
