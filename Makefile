@@ -1,6 +1,6 @@
 # onespace: the three entry points. Each installs missing Debian packages
 # (as root, or through sudo) and then builds with CMake.
-#   make demo   - the main job
+#   make demo   - the main job: a multi-process program inside onespace
 #   make test   - build everything (gcc: plain, ASan+UBSan, TSan; clang:
 #                 plain) and run the whole suite through ctest
 #   make bench  - run every benchmark; prints `bench:` lines
@@ -42,7 +42,7 @@ build-clang: deps
 	cmake --build $(BUILD_CLANG) -j $(JOBS)
 
 demo: build
-	$(BUILD)/tools/onespace-demo
+	@demo/run_demo.sh $(BUILD)
 
 # Both trees always run; the status says whether either failed.
 test: build build-clang
