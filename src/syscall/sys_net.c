@@ -83,7 +83,9 @@ SYS_STATIC(socketpair)
     return err;
 }
 
-SYS_STATIC(bind)
+/* bind and connect: a socket fd and a guest address. */
+static long with_addr(struct thread *self, const uint64_t a[6],
+                      int (*op)(struct file *, const struct sockaddr *, socklen_t))
 {
     struct file *f;
     int err = sys_get_file(self, a[0], &f);
@@ -92,24 +94,13 @@ SYS_STATIC(bind)
     struct sockaddr_storage ss;
     err = addr_in(self, (uintptr_t)a[1], a[2], &ss);
     if (!err)
-        err = socket_bind(f, (struct sockaddr *)&ss, (socklen_t)a[2]);
+        err = op(f, (struct sockaddr *)&ss, (socklen_t)a[2]);
     file_put(f);
     return err;
 }
 
-SYS_STATIC(connect)
-{
-    struct file *f;
-    int err = sys_get_file(self, a[0], &f);
-    if (err)
-        return err;
-    struct sockaddr_storage ss;
-    err = addr_in(self, (uintptr_t)a[1], a[2], &ss);
-    if (!err)
-        err = socket_connect(f, (struct sockaddr *)&ss, (socklen_t)a[2]);
-    file_put(f);
-    return err;
-}
+SYS_STATIC(bind) { return with_addr(self, a, socket_bind); }
+SYS_STATIC(connect) { return with_addr(self, a, socket_connect); }
 
 SYS_STATIC(listen)
 {
