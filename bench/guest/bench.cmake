@@ -85,6 +85,11 @@ function(onespace_bench_guest_driver)
     BENCH_ONESPACE="$<TARGET_FILE:onespace>"
     BENCH_GUEST_MUSL=${musl})
   add_dependencies(bench_guest bench_guest_programs onespace)
+  # Smoke test: every guest program runs both ways (exit 1 otherwise); it
+  # reports times but asserts nothing about them.
+  add_test(NAME bench.guest_smoke COMMAND bench_guest)
+  set_tests_properties(bench.guest_smoke PROPERTIES LABELS "bench;guest"
+    ENVIRONMENT BENCH_SCALE=0.01 TIMEOUT 300)
 endfunction()
 cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR}
                CALL onespace_bench_guest_driver)
