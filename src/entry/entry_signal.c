@@ -181,7 +181,8 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         if (deliver_one(ctx, uc, &info))
             return;     /* one frame at a time; the rest after sigreturn */
     }
-    if (t->restore_mask && !(nr >= 0 && g[REG_RAX] == -EINTR)) {
+    /* Nothing delivered: a sigsuspend/pwait mask goes away now. */
+    if (t->restore_mask) {
         t->sigmask = t->saved_mask;
         t->restore_mask = false;
     }

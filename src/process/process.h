@@ -25,6 +25,7 @@ struct process_vm;
 struct fd_table;
 struct fs_ctx;
 struct runtime;
+struct process_timers;
 
 struct process {
     pid_t pid, ppid, pgid, sid;
@@ -67,6 +68,10 @@ struct process {
      * exits; the parent sleeps until then (vfork_done). */
     bool vm_borrowed;
     atomic_bool vfork_done;
+
+    /* alarm/setitimer and POSIX timers (process/timer.h); NULL until the
+     * first is armed. */
+    struct process_timers *timers;
 };
 
 struct thread {

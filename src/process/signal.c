@@ -1,6 +1,7 @@
 /* Guest signals: sending and dequeuing (see signal.h). */
 #include "process/signal.h"
 
+#include "fs/poll_sigmask.h"
 #include "process/runtime_state.h"
 
 #include <errno.h>
@@ -48,23 +49,13 @@ static bool ignored_locked(struct process *p, int sig)
     return h == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig);
 }
 
-static int send(struct process *p, struct thread *target, const siginfo_t *info)
+/* p->lock held; sig valid and not SIGKILL. */
+static void send_locked(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int sig = info->si_signo;
-    if (sig < 1 || sig > 64)
-        return -EINVAL;
-    if (sig == SIGKILL) {
-        signal_kill_process(p, SIGKILL, NULL);
-        return 0;
-    }
-    if (atomic_load(&p->exiting))
-        return 0;
     struct thread *notify = NULL;
-    pthread_mutex_lock(&p->lock);
-    if (ignored_locked(p, sig)) {
-        pthread_mutex_unlock(&p->lock);
-        return 0;
-    }
+    if (ignored_locked(p, sig))
+        return;
     if (target) {
         target->sig_pending |= SIG_BIT(sig);
         target->sig_info[sig - 1] = *info;
@@ -79,6 +70,21 @@ static int send(struct process *p, struct thread *target, const siginfo_t *info)
     }
     if (notify && signal_notify_hook)
         signal_notify_hook(notify);
+}
+
+static int send(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    if (sig < 1 || sig > 64)
+        return -EINVAL;
+    if (sig == SIGKILL) {
+        signal_kill_process(p, SIGKILL, NULL);
+        return 0;
+    }
+    if (atomic_load(&p->exiting))
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    send_locked(p, target, info);
     pthread_mutex_unlock(&p->lock);
     return 0;
 }
@@ -91,6 +97,67 @@ int signal_send_process(struct process *p, const siginfo_t *info)
 int signal_send_thread(struct thread *t, const siginfo_t *info)
 {
     return send(t->proc, t, info);
+}
+
+int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    if (sig < 1 || sig > 64)
+        return -EINVAL;
+    if (sig == SIGKILL) {
+        signal_kill_process(p, SIGKILL, NULL);
+        return 0;
+    }
+    if (atomic_load(&p->exiting))
+        return 0;
+    int ret = -ESRCH;
+    pthread_mutex_lock(&p->lock);
+    for (struct thread *t = p->threads; t; t = t->next) {
+        if (t->tid == tid) {
+            send_locked(p, t, info);
+            ret = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
+void signal_raise_sigpipe(void)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGPIPE;
+    si.si_code = SI_USER;
+    si.si_pid = t->proc->pid;
+    signal_send_thread(t, &si);
+}
+
+bool signal_child_autoreap_locked(struct process *parent)
+{
+    const struct guest_sigaction *sa = &parent->sigactions[SIGCHLD - 1];
+    return sa->handler == (uint64_t)(uintptr_t)SIG_IGN || (sa->flags & SA_NOCLDWAIT);
+}
+
+void signal_child_exited(struct process *parent, const struct process *child)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGCHLD;
+    int st = child->exit_status;
+    if (WIFEXITED(st)) {
+        si.si_code = CLD_EXITED;
+        si.si_status = WEXITSTATUS(st);
+    } else {
+        si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+        si.si_status = WTERMSIG(st);
+    }
+    si.si_pid = child->pid;
+    si.si_uid = 0;
+    signal_send_process(parent, &si);
 }
 
 static int lowest(uint64_t set)
@@ -122,3 +189,65 @@ bool signal_has_deliverable(struct thread *t)
     pthread_mutex_unlock(&p->lock);
     return yes;
 }
+
+int signal_dequeue_set(struct thread *t, uint64_t set, siginfo_t *info)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int sig = lowest(t->sig_pending & set);
+    if (sig) {
+        t->sig_pending &= ~SIG_BIT(sig);
+        *info = t->sig_info[sig - 1];
+    } else if ((sig = lowest(p->sig_pending & set)) != 0) {
+        p->sig_pending &= ~SIG_BIT(sig);
+        *info = p->sig_info[sig - 1];
+    }
+    pthread_mutex_unlock(&p->lock);
+    return sig;
+}
+
+uint64_t signal_pending_set(struct thread *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t set = t->sig_pending | p->sig_pending;
+    pthread_mutex_unlock(&p->lock);
+    return set;
+}
+
+void signal_set_mask(struct thread *t, uint64_t mask)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    t->sigmask = mask & ~SIG_UNBLOCKABLE;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The wait calls' masks (epoll_pwait, ppoll, pselect6): like
+ * rt_sigsuspend, an interrupted wait keeps its mask until the handler's
+ * frame is built, which saves the old one for sigreturn. */
+static void wait_install(const guest_sigset_t *mask, guest_sigset_t *saved)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    *saved = t->sigmask;
+    signal_set_mask(t, *mask);
+    if (signal_has_deliverable(t))
+        waiter_interrupt(&t->waiter);   /* a pending signal just unblocked */
+}
+
+static void wait_restore(const guest_sigset_t *saved, int result)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    if (result == -EINTR) {
+        t->saved_mask = *saved;
+        t->restore_mask = true;
+    } else {
+        signal_set_mask(t, *saved);
+    }
+}
+
+const struct wait_sigmask_hooks signal_wait_sigmask_hooks = { wait_install, wait_restore };

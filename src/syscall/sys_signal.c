@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "host/host_wait.h"
 #include "process/runtime_state.h"
 #include "process/signal.h"
 #include "syscall/syscall.h"
@@ -55,13 +56,14 @@ SYS_STATIC(rt_sigprocmask)
     if (a[1]) {
         if (uaccess_read(self->proc, &set, a[1], sizeof(set)))
             return -EFAULT;
+        uint64_t m;
         switch (how) {
-        case SIG_BLOCK: self->sigmask |= set; break;
-        case SIG_UNBLOCK: self->sigmask &= ~set; break;
-        case SIG_SETMASK: self->sigmask = set; break;
+        case SIG_BLOCK: m = old | set; break;
+        case SIG_UNBLOCK: m = old & ~set; break;
+        case SIG_SETMASK: m = set; break;
         default: return -EINVAL;
         }
-        self->sigmask &= ~UNBLOCKABLE;
+        signal_set_mask(self, m);
     }
     if (a[2] && uaccess_write(self->proc, a[2], &old, sizeof(old)))
         return -EFAULT;
@@ -70,10 +72,61 @@ SYS_STATIC(rt_sigprocmask)
 
 SYS_STATIC(rt_sigpending)
 {
-    uint64_t none = 0;
     if (a[1] != 8)
         return -EINVAL;
-    return uaccess_write(self->proc, a[0], &none, sizeof(none));
+    uint64_t set = signal_pending_set(self) & self->sigmask;
+    return uaccess_write(self->proc, a[0], &set, sizeof(set));
+}
+
+/* Wait for a signal of `set` and take it without running a handler. While
+ * waiting the set is unblocked (as Linux does), so senders wake us; any
+ * other deliverable signal ends the wait with EINTR (its handler runs). */
+SYS_STATIC(rt_sigtimedwait)
+{
+    struct process *p = self->proc;
+    uint64_t set;
+    if (a[3] != 8)
+        return -EINVAL;
+    if (uaccess_read(p, &set, a[0], sizeof(set)))
+        return -EFAULT;
+    set &= ~UNBLOCKABLE;
+    uint64_t deadline = UINT64_MAX;
+    if (a[2]) {
+        struct timespec ts;
+        if (uaccess_read(p, &ts, a[2], sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        deadline = host_monotonic_ns() + (uint64_t)ts.tv_sec * 1000000000ULL +
+                   (uint64_t)ts.tv_nsec;
+    }
+    uint64_t old_mask = self->sigmask;
+    siginfo_t si;
+    long ret;
+    for (;;) {
+        int sig = signal_dequeue_set(self, set, &si);
+        if (sig) {
+            ret = sig;
+            break;
+        }
+        if (signal_has_deliverable(self) || atomic_load(&p->exiting)) {
+            ret = -EINTR;
+            break;
+        }
+        signal_set_mask(self, old_mask & ~set);
+        int r = waiter_wait(&self->waiter, deadline);
+        signal_set_mask(self, old_mask);
+        if (r == -EINTR)
+            waiter_clear_interrupt(&self->waiter);
+        else if (r == -ETIMEDOUT) {
+            sig = signal_dequeue_set(self, set, &si);
+            ret = sig ? sig : -EAGAIN;
+            break;
+        }
+    }
+    if (ret > 0 && a[1] && uaccess_write(p, a[1], &si, sizeof(si)))
+        return -EFAULT;
+    return ret;
 }
 
 SYS_STATIC(sigaltstack)
@@ -218,7 +271,7 @@ SYS_STATIC(rt_sigsuspend)
         return -EFAULT;
     self->saved_mask = self->sigmask;
     self->restore_mask = true;
-    self->sigmask = mask & ~UNBLOCKABLE;
+    signal_set_mask(self, mask);
     return wait_for_signal(self);
 }
 
@@ -249,4 +302,5 @@ void sys_register_signal(sys_fn *t)
     t[__NR_pause] = sys_pause;
     t[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
     t[__NR_rt_sigqueueinfo] = sys_rt_sigqueueinfo;
+    t[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait;
 }
