@@ -253,6 +253,11 @@ static void test_children(const char *self)
     close(fds[0]);
     close(fds[1]);
 
+    /* A timer signal nobody handles ends the child. */
+    pid = spawn(self, "child-itimer", -1);
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    OUT("child SIGALRM default: signaled %d sig %d", WIFSIGNALED(st), WTERMSIG(st));
+
     /* SIGCHLD handler: siginfo tells who exited and how. */
     set_handler(SIGCHLD, 0);
     block(SIGCHLD, SIG_BLOCK);
@@ -421,6 +426,12 @@ static int child(const char *role)
     }
     if (strcmp(role, "child-pause") == 0) {
         child_ready();
+        for (;;)
+            pause();
+    }
+    if (strcmp(role, "child-itimer") == 0) {
+        struct itimerval it = { { 0, 0 }, { 0, 20000 } };
+        setitimer(ITIMER_REAL, &it, NULL);
         for (;;)
             pause();
     }
