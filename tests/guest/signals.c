@@ -7,6 +7,7 @@
  * spawned with a role argument. */
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -258,6 +259,10 @@ static void test_children(const char *self)
     CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
     OUT("child SIGALRM default: signaled %d sig %d", WIFSIGNALED(st), WTERMSIG(st));
 
+    pid = spawn(self, "child-sigpipe", -1);
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    OUT("child SIGPIPE default: signaled %d sig %d", WIFSIGNALED(st), WTERMSIG(st));
+
     /* SIGCHLD handler: siginfo tells who exited and how. */
     set_handler(SIGCHLD, 0);
     block(SIGCHLD, SIG_BLOCK);
@@ -340,6 +345,35 @@ static void test_timers(void)
         si.si_code == SI_TIMER, si.si_value.sival_int, left.it_value.tv_nsec);
     CHECK(timer_delete(tid) == 0, "timer_delete");
     block(SIGRTMIN, SIG_UNBLOCK);
+}
+
+static sem_t notified_sem;
+static volatile int notified_value;
+
+static void on_notify(union sigval v)
+{
+    notified_value = v.sival_int;
+    sem_post(&notified_sem);
+}
+
+/* SIGEV_THREAD: the C library's helper thread waits for the timer's
+ * signal (SIGEV_THREAD_ID + sigwaitinfo) and calls us. */
+static void test_sigev_thread(void)
+{
+    sem_init(&notified_sem, 0, 0);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_THREAD;
+    ev.sigev_notify_function = on_notify;
+    ev.sigev_value.sival_int = 7;
+    timer_t tid;
+    CHECK(timer_create(CLOCK_REALTIME, &ev, &tid) == 0, "timer_create SIGEV_THREAD");
+    struct itimerspec its = { { 0, 0 }, { 0, 20000000 } };
+    CHECK(timer_settime(tid, 0, &its, NULL) == 0, "timer_settime");
+    while (sem_wait(&notified_sem) != 0) {
+    }
+    OUT("SIGEV_THREAD: value %d", notified_value);
+    CHECK(timer_delete(tid) == 0, "timer_delete");
 }
 
 static void *send_usr2(void *arg)
@@ -435,6 +469,15 @@ static int child(const char *role)
         for (;;)
             pause();
     }
+    if (strcmp(role, "child-sigpipe") == 0) {
+        int p[2];
+        CHECK(pipe(p) == 0, "pipe");
+        close(p[0]);
+        set_disposition(SIGPIPE, SIG_DFL);
+        ssize_t n = write(p[1], "x", 1);
+        fprintf(stderr, "write after SIGPIPE returned %zd\n", n);
+        return 3;
+    }
     if (strcmp(role, "child-exit5") == 0)
         return 5;
     if (strcmp(role, "child-killself") == 0) {
@@ -461,6 +504,7 @@ int main(int argc, char **argv)
     test_children(argv[0]);
     test_timers();
     test_sigtimedwait();
+    test_sigev_thread();
     test_busy_thread();
     OUT("done");
     return 0;
