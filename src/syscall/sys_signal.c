@@ -1,6 +1,6 @@
 /* Signal syscalls: dispositions, masks, the alternate stack, sending
- * (kill, tgkill, tkill, rt_sigqueueinfo) and waiting (pause,
- * rt_sigsuspend). Delivery to guest handlers happens on the way back to
+ * (kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo) and waiting
+ * (pause, rt_sigsuspend, rt_sigtimedwait). Delivery to guest handlers happens on the way back to
  * guest code (src/entry/entry_signal.c). */
 #include <errno.h>
 #include <signal.h>
@@ -280,7 +280,7 @@ SYS_STATIC(rt_sigqueueinfo)
     siginfo_t si;
     if (uaccess_read(self->proc, &si, a[2], sizeof(si)))
         return -EFAULT;
-    if (si.si_code >= 0 || si.si_code == SI_TKILL)
+    if ((pid_t)a[0] != self->proc->pid && (si.si_code >= 0 || si.si_code == SI_TKILL))
         return -EPERM;
     struct process *q = (pid_t)a[0] == self->proc->pid
                             ? self->proc : runtime_find_process(self->proc->rt, (pid_t)a[0]);
@@ -288,6 +288,34 @@ SYS_STATIC(rt_sigqueueinfo)
         return -ESRCH;
     si.si_signo = (int)a[1];
     return a[1] ? signal_send_process(q, &si) : 0;
+}
+
+SYS_STATIC(rt_tgsigqueueinfo)
+{
+    pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
+    int sig = (int)a[2];
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG_MAX)
+        return -EINVAL;
+    siginfo_t si;
+    if (uaccess_read(self->proc, &si, a[3], sizeof(si)))
+        return -EFAULT;
+    if (tgid != self->proc->pid && (si.si_code >= 0 || si.si_code == SI_TKILL))
+        return -EPERM;
+    struct process *q = tgid == self->proc->pid ? self->proc
+                                                : runtime_find_process(self->proc->rt, tgid);
+    if (!q || q->pid != tgid)
+        return -ESRCH;
+    si.si_signo = sig;
+    if (!sig) {
+        long found = -ESRCH;
+        pthread_mutex_lock(&q->lock);
+        for (struct thread *t = q->threads; t; t = t->next)
+            if (t->tid == tid)
+                found = 0;
+        pthread_mutex_unlock(&q->lock);
+        return found;
+    }
+    return signal_send_tid(q, tid, &si);
 }
 
 void sys_register_signal(sys_fn *t)
@@ -303,4 +331,5 @@ void sys_register_signal(sys_fn *t)
     t[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
     t[__NR_rt_sigqueueinfo] = sys_rt_sigqueueinfo;
     t[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait;
+    t[__NR_rt_tgsigqueueinfo] = sys_rt_tgsigqueueinfo;
 }

@@ -102,6 +102,10 @@ static void test_info(void)
     kill(getpid(), SIGUSR1);
     OUT("kill: sig %d code_is_user %d pid_ok %d", got_sig, got_code == SI_USER,
         got_pid == getpid());
+    reset();
+    union sigval v = { .sival_int = 1234 };
+    CHECK(sigqueue(getpid(), SIGUSR1, v) == 0, "sigqueue");
+    OUT("sigqueue: sig %d code_is_queue %d value %d", got_sig, got_code == SI_QUEUE, got_value);
 }
 
 static void test_restart(int flags, const char *name)
