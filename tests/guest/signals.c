@@ -128,6 +128,45 @@ static void test_restart(int flags, const char *name)
     close(fds[1]);
 }
 
+struct reader {
+    int fd;
+    ssize_t n;
+    int err;
+};
+
+static void *blocked_reader(void *arg)
+{
+    struct reader *r = arg;
+    char c;
+    errno = 0;
+    r->n = read(r->fd, &c, 1);
+    r->err = errno;
+    return NULL;
+}
+
+/* kill() to our own process while another thread sleeps in read(): the
+ * calling thread takes the signal; the reader must not see EINTR. */
+static void test_other_thread_undisturbed(void)
+{
+    set_handler(SIGUSR1, 0);
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    struct reader r = { fds[0], 0, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, blocked_reader, &r);
+    sleep_ms(50);
+    reset();
+    for (int i = 0; i < 3; i++)
+        kill(getpid(), SIGUSR1);
+    sleep_ms(50);
+    CHECK(write(fds[1], "y", 1) == 1, "write");
+    pthread_join(th, NULL);
+    OUT("reader undisturbed: read %zd EINTR %d main handler ran %d", r.n, r.err == EINTR,
+        got_count > 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void test_mask(void)
 {
     set_handler(SIGUSR2, 0);
@@ -500,6 +539,7 @@ int main(int argc, char **argv)
     test_info();
     test_restart(SA_RESTART, "SA_RESTART");
     test_restart(0, "no SA_RESTART");
+    test_other_thread_undisturbed();
     test_mask();
     test_altstack();
     test_resethand();
