@@ -91,6 +91,7 @@ struct thread {
     bool restore_mask;              /* ... after the next delivery */
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
+    uint64_t syscall_sp;            /* guest RSP at the current syscall (sigaltstack) */
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
 };

@@ -132,12 +132,18 @@ SYS_STATIC(rt_sigtimedwait)
 SYS_STATIC(sigaltstack)
 {
     struct process *p = self->proc;
+    uint64_t sp = self->syscall_sp;
+    bool on_alt = self->altstack_sp && sp > self->altstack_sp &&
+                  sp <= self->altstack_sp + self->altstack_size;
     stack_t old = { .ss_sp = (void *)self->altstack_sp, .ss_size = self->altstack_size,
-                    .ss_flags = self->altstack_sp ? self->altstack_flags : SS_DISABLE };
+                    .ss_flags = on_alt ? SS_ONSTACK
+                                       : self->altstack_sp ? self->altstack_flags : SS_DISABLE };
     if (a[0]) {
         stack_t ss;
         if (uaccess_read(p, &ss, a[0], sizeof(ss)))
             return -EFAULT;
+        if (on_alt)
+            return -EPERM;      /* not while running on it */
         if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_AUTODISARM))
             return -EINVAL;
         if (ss.ss_flags & SS_DISABLE) {

@@ -23,10 +23,12 @@ extern char **environ;
 static volatile sig_atomic_t got_sig, got_count;
 static volatile int got_code, got_pid, got_status, got_value;
 static volatile uintptr_t handler_sp;
+static volatile int got_onstack, got_eperm;
 
 static void on_info(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
+    int saved_errno = errno;
     got_sig = sig;
     got_code = si->si_code;
     got_pid = si->si_pid;
@@ -35,6 +37,13 @@ static void on_info(int sig, siginfo_t *si, void *uc)
     got_count++;
     int local;
     handler_sp = (uintptr_t)&local;
+    stack_t cur;
+    got_onstack = sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_ONSTACK);
+    if (got_onstack) {
+        stack_t other = { .ss_sp = cur.ss_sp, .ss_size = cur.ss_size, .ss_flags = 0 };
+        got_eperm = sigaltstack(&other, NULL) == -1 && errno == EPERM;
+    }
+    errno = saved_errno;
 }
 
 static void set_handler(int sig, int flags)
@@ -190,11 +199,13 @@ static void test_altstack(void)
     reset();
     raise(SIGUSR1);
     uintptr_t lo = (uintptr_t)alt, hi = lo + sizeof(alt);
-    OUT("altstack: handler %d on_alt %d", got_count, handler_sp >= lo && handler_sp < hi);
+    OUT("altstack: handler %d on_alt %d SS_ONSTACK %d EPERM %d", got_count,
+        handler_sp >= lo && handler_sp < hi, got_onstack, got_eperm);
     set_handler(SIGUSR1, 0);
     reset();
     raise(SIGUSR1);
-    OUT("no SA_ONSTACK: handler %d on_alt %d", got_count, handler_sp >= lo && handler_sp < hi);
+    OUT("no SA_ONSTACK: handler %d on_alt %d SS_ONSTACK %d", got_count,
+        handler_sp >= lo && handler_sp < hi, got_onstack);
     ss.ss_flags = SS_DISABLE;
     CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack off");
 }
