@@ -64,6 +64,11 @@ static void send_locked(struct process *p, struct thread *target, const siginfo_
     } else {
         p->sig_pending |= SIG_BIT(sig);
         p->sig_info[sig - 1] = *info;
+        /* Like Linux, the sender itself if it can take it: it delivers on
+         * its way back to guest code, nobody else is disturbed. */
+        struct thread *self = thread_current();
+        if (self && self->proc == p && !(self->sigmask & SIG_BIT(sig)))
+            notify = self;
         for (struct thread *t = p->threads; t && !notify; t = t->next)
             if (!(t->sigmask & SIG_BIT(sig)))
                 notify = t;
