@@ -252,6 +252,7 @@ bool process_begin_exit(struct process *p, int status)
 
 static void process_free(struct process *p)
 {
+    signal_release_process(p);
     free(p->cmdline);
     waiter_queue_destroy(&p->child_wq);
     pthread_mutex_destroy(&p->lock);
@@ -435,6 +436,7 @@ void thread_release(struct thread *t)
     if (t->tid != p->pid && rt->pids[t->tid] == p)
         rt->pids[t->tid] = NULL;
     pthread_mutex_unlock(&rt->lock);
+    signal_release_thread(t);
     waiter_destroy(&t->waiter);
     free(t);
     if (last)

@@ -26,6 +26,7 @@ struct fd_table;
 struct fs_ctx;
 struct runtime;
 struct process_timers;
+struct sigqueue_entry;
 
 struct process {
     pid_t pid, ppid, pgid, sid;
@@ -49,6 +50,8 @@ struct process {
     } sigactions[64];
     uint64_t sig_pending;           /* process-directed, not yet taken */
     siginfo_t sig_info[64];
+    struct sigqueue_entry *sig_queue;   /* more real-time signals (signal.c) */
+    int sig_queued;                 /* entries queued, process and its threads */
 
     pthread_mutex_t lock;           /* threads list, exit state, sigactions */
     struct thread *threads;         /* singly linked via thread.next */
@@ -87,6 +90,7 @@ struct thread {
     uint64_t sigmask;               /* blocked signals (bit n-1 = signal n) */
     uint64_t sig_pending;           /* thread-directed (under proc->lock) */
     siginfo_t sig_info[64];
+    struct sigqueue_entry *sig_queue;   /* more real-time signals (signal.c) */
     uint64_t saved_mask;            /* sigsuspend / pwait: mask to restore */
     bool restore_mask;              /* ... after the next delivery */
     uint64_t altstack_sp, altstack_size;

@@ -5,6 +5,7 @@
 #include "process/runtime_state.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -49,21 +50,122 @@ static bool ignored_locked(struct process *p, int sig)
     return h == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig);
 }
 
+/* Real-time signals queue: the first pending instance of a signal is in
+ * info[sig-1] (its bit set), later ones wait in a FIFO list, appended in
+ * order. A timer's signal is not queued twice (Linux counts an overrun). */
+struct sigqueue_entry {
+    siginfo_t info;
+    struct sigqueue_entry *next;
+};
+
+#define SIGQUEUE_MAX 1024       /* per process, like a small RLIMIT_SIGPENDING */
+
+struct sigset_state {
+    uint64_t *pending;
+    siginfo_t *info;
+    struct sigqueue_entry **queue;
+};
+
+static struct sigset_state state_of_thread(struct thread *t)
+{
+    return (struct sigset_state){ &t->sig_pending, t->sig_info, &t->sig_queue };
+}
+
+static struct sigset_state state_of_process(struct process *p)
+{
+    return (struct sigset_state){ &p->sig_pending, p->sig_info, &p->sig_queue };
+}
+
+static bool same_timer(const siginfo_t *a, const siginfo_t *b)
+{
+    return a->si_code == SI_TIMER && b->si_code == SI_TIMER && a->si_timerid == b->si_timerid;
+}
+
+/* p->lock held. 0, or -EAGAIN when the queue is full. */
+static int add_pending(struct process *p, struct sigset_state st, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    if (!(*st.pending & SIG_BIT(sig)) || sig < 32) {
+        *st.pending |= SIG_BIT(sig);    /* standard signals merge */
+        st.info[sig - 1] = *info;
+        return 0;
+    }
+    if (same_timer(&st.info[sig - 1], info))
+        return 0;
+    struct sigqueue_entry **tail = st.queue;
+    for (; *tail; tail = &(*tail)->next)
+        if ((*tail)->info.si_signo == sig && same_timer(&(*tail)->info, info))
+            return 0;
+    if (p->sig_queued >= SIGQUEUE_MAX)
+        return -EAGAIN;
+    struct sigqueue_entry *e = malloc(sizeof(*e));
+    if (!e)
+        return -EAGAIN;
+    e->info = *info;
+    e->next = NULL;
+    *tail = e;
+    p->sig_queued++;
+    return 0;
+}
+
+/* p->lock held; sig pending in st: take it into *info. */
+static void take_pending(struct process *p, struct sigset_state st, int sig, siginfo_t *info)
+{
+    *info = st.info[sig - 1];
+    for (struct sigqueue_entry **pp = st.queue; *pp; pp = &(*pp)->next) {
+        struct sigqueue_entry *e = *pp;
+        if (e->info.si_signo == sig) {
+            st.info[sig - 1] = e->info;     /* the next one stays pending */
+            *pp = e->next;
+            free(e);
+            p->sig_queued--;
+            return;
+        }
+    }
+    *st.pending &= ~SIG_BIT(sig);
+}
+
+static void free_queue(struct process *p, struct sigqueue_entry **q)
+{
+    while (*q) {
+        struct sigqueue_entry *e = *q;
+        *q = e->next;
+        free(e);
+        p->sig_queued--;
+    }
+}
+
+void signal_release_thread(struct thread *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    free_queue(p, &t->sig_queue);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void signal_release_process(struct process *p)
+{
+    pthread_mutex_lock(&p->lock);
+    free_queue(p, &p->sig_queue);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* p->lock held; sig valid and not SIGKILL. */
-static void send_locked(struct process *p, struct thread *target, const siginfo_t *info)
+static int send_locked(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int sig = info->si_signo;
     struct thread *notify = NULL;
     if (ignored_locked(p, sig))
-        return;
+        return 0;
+    int err;
     if (target) {
-        target->sig_pending |= SIG_BIT(sig);
-        target->sig_info[sig - 1] = *info;
-        if (!(target->sigmask & SIG_BIT(sig)))
+        err = add_pending(p, state_of_thread(target), info);
+        if (!err && !(target->sigmask & SIG_BIT(sig)))
             notify = target;
     } else {
-        p->sig_pending |= SIG_BIT(sig);
-        p->sig_info[sig - 1] = *info;
+        err = add_pending(p, state_of_process(p), info);
+        if (err)
+            return err;
         /* Like Linux, the sender itself if it can take it: it delivers on
          * its way back to guest code, nobody else is disturbed. */
         struct thread *self = thread_current();
@@ -75,6 +177,7 @@ static void send_locked(struct process *p, struct thread *target, const siginfo_
     }
     if (notify && signal_notify_hook)
         signal_notify_hook(notify);
+    return err;
 }
 
 static int send(struct process *p, struct thread *target, const siginfo_t *info)
@@ -89,9 +192,9 @@ static int send(struct process *p, struct thread *target, const siginfo_t *info)
     if (atomic_load(&p->exiting))
         return 0;
     pthread_mutex_lock(&p->lock);
-    send_locked(p, target, info);
+    int err = send_locked(p, target, info);
     pthread_mutex_unlock(&p->lock);
-    return 0;
+    return err;
 }
 
 int signal_send_process(struct process *p, const siginfo_t *info)
@@ -119,8 +222,7 @@ int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
     pthread_mutex_lock(&p->lock);
     for (struct thread *t = p->threads; t; t = t->next) {
         if (t->tid == tid) {
-            send_locked(p, t, info);
-            ret = 0;
+            ret = send_locked(p, t, info);
             break;
         }
     }
@@ -175,13 +277,10 @@ int signal_dequeue(struct thread *t, siginfo_t *info)
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
     int sig = lowest(t->sig_pending & ~t->sigmask);
-    if (sig) {
-        t->sig_pending &= ~SIG_BIT(sig);
-        *info = t->sig_info[sig - 1];
-    } else if ((sig = lowest(p->sig_pending & ~t->sigmask)) != 0) {
-        p->sig_pending &= ~SIG_BIT(sig);
-        *info = p->sig_info[sig - 1];
-    }
+    if (sig)
+        take_pending(p, state_of_thread(t), sig, info);
+    else if ((sig = lowest(p->sig_pending & ~t->sigmask)) != 0)
+        take_pending(p, state_of_process(p), sig, info);
     pthread_mutex_unlock(&p->lock);
     return sig;
 }
@@ -200,13 +299,10 @@ int signal_dequeue_set(struct thread *t, uint64_t set, siginfo_t *info)
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
     int sig = lowest(t->sig_pending & set);
-    if (sig) {
-        t->sig_pending &= ~SIG_BIT(sig);
-        *info = t->sig_info[sig - 1];
-    } else if ((sig = lowest(p->sig_pending & set)) != 0) {
-        p->sig_pending &= ~SIG_BIT(sig);
-        *info = p->sig_info[sig - 1];
-    }
+    if (sig)
+        take_pending(p, state_of_thread(t), sig, info);
+    else if ((sig = lowest(p->sig_pending & set)) != 0)
+        take_pending(p, state_of_process(p), sig, info);
     pthread_mutex_unlock(&p->lock);
     return sig;
 }

@@ -6,8 +6,9 @@
  * ignore) is dropped when sent; SIGKILL ends the process at once; other
  * signals wait in the thread's or the process's pending set until a thread
  * that does not block them takes them; standard signals do not queue (a
- * second one while pending is merged), real-time ones keep their latest
- * siginfo only (a simplification: Linux queues each). */
+ * second one while pending is merged), real-time ones queue (each
+ * instance is delivered with its own siginfo, in order; sending fails with
+ * -EAGAIN past 1024 queued; a timer's signal is not queued twice). */
 #ifndef ONESPACE_PROCESS_SIGNAL_H
 #define ONESPACE_PROCESS_SIGNAL_H
 
@@ -31,9 +32,14 @@ bool signal_default_terminates(int sig);
 bool signal_default_core(int sig);
 
 /* Send to a process (kill) or one thread (tgkill). info->si_signo is the
- * signal. 0 or -EINVAL. */
+ * signal. 0, -EINVAL, or -EAGAIN (real-time queue full). */
 int signal_send_process(struct process *p, const siginfo_t *info);
 int signal_send_thread(struct thread *t, const siginfo_t *info);
+
+/* Free a thread's / a process's queued real-time signals (thread and
+ * process release). */
+void signal_release_thread(struct thread *t);
+void signal_release_process(struct process *p);
 
 /* Send to the thread `tid` of p (SIGEV_THREAD_ID timers): -ESRCH if p
  * has no such thread. */

@@ -459,6 +459,30 @@ static void test_sigtimedwait(void)
     pthread_join(th, NULL);
     OUT("sigtimedwait from thread: ret %d user %d", r, si.si_code == SI_USER);
     block(SIGUSR2, SIG_UNBLOCK);
+
+    /* Real-time signals queue, each with its value, lowest signal first. */
+    int rt0 = SIGRTMIN + 2, rt1 = SIGRTMIN + 3;
+    block(rt0, SIG_BLOCK);
+    block(rt1, SIG_BLOCK);
+    for (int i = 1; i <= 3; i++) {
+        union sigval v = { .sival_int = 10 * i };
+        CHECK(sigqueue(getpid(), rt1, v) == 0, "sigqueue rt1");
+        v.sival_int = i;
+        CHECK(sigqueue(getpid(), rt0, v) == 0, "sigqueue rt0");
+    }
+    sigset_t rts;
+    sigemptyset(&rts);
+    sigaddset(&rts, rt0);
+    sigaddset(&rts, rt1);
+    char line[128] = "";
+    to.tv_sec = 0;
+    to.tv_nsec = 0;
+    while ((r = sigtimedwait(&rts, &si, &to)) > 0)
+        snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s:%d",
+                 r == rt0 ? "rt0" : "rt1", si.si_value.sival_int);
+    OUT("rt queue:%s (then EAGAIN %d)", line, errno == EAGAIN);
+    block(rt0, SIG_UNBLOCK);
+    block(rt1, SIG_UNBLOCK);
 }
 
 static volatile int spin_stop;

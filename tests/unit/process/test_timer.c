@@ -29,6 +29,7 @@ static struct process *new_process(void)
 static void free_process(struct process *p)
 {
     process_timers_release(p);
+    signal_release_process(p);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -118,6 +119,39 @@ static void test_posix_timer(void **state)
     free_process(p);
 }
 
+/* A periodic timer whose signal stays pending is not queued again (its
+ * expiries become overruns); other real-time signals do queue. */
+static void test_rt_queue(void **state)
+{
+    (void)state;
+    struct process *p = new_process();
+    int sig = SIGRTMIN + 1;
+    catch(p, sig);
+    union sigval v = { .sival_int = 1 };
+    int id = process_timer_create(p, CLOCK_MONOTONIC, SIGEV_SIGNAL, sig, 0, v);
+    assert_true(id >= 0);
+    struct timer_value nv = { 1 * MS, 1 * MS };
+    assert_int_equal(process_timer_set(p, id, 0, &nv, NULL), 0);
+    assert_true(wait_pending(p, sig));
+    struct timespec ts = { 0, 20 * 1000000L };
+    nanosleep(&ts, NULL);
+    struct timer_value zero = { 0, 0 };
+    assert_int_equal(process_timer_set(p, id, 0, &zero, NULL), 0);
+    pthread_mutex_lock(&p->lock);
+    assert_int_equal(p->sig_queued, 0);
+    pthread_mutex_unlock(&p->lock);
+
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = sig;
+    si.si_code = SI_QUEUE;
+    for (int i = 0; i < 1024; i++)
+        assert_int_equal(signal_send_process(p, &si), 0);
+    assert_int_equal(signal_send_process(p, &si), -EAGAIN);
+    assert_int_equal(p->sig_queued, 1024);
+    free_process(p);    /* frees the queue (ASan: no leak) */
+}
+
 static void test_ignored_dropped(void **state)
 {
     (void)state;
@@ -146,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_itimer_real_fires),
         cmocka_unit_test(test_itimer_get_and_disarm),
         cmocka_unit_test(test_posix_timer),
+        cmocka_unit_test(test_rt_queue),
         cmocka_unit_test(test_ignored_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
