@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "host/host_thread.h"
 #include "process/signal.h"
@@ -160,6 +161,34 @@ static bool restartable(long nr)
     }
 }
 
+/* The call was interrupted (-EINTR) for a signal that is gone by now
+ * (another thread took it, or it is ignored): no handler ran, so Linux
+ * restarts the call as if nothing happened. A sleep restarts with the
+ * remaining time it wrote to `rem` (restart_syscall's job on Linux). */
+static void restart_interrupted(struct thread *t, greg_t *g, long nr)
+{
+    switch (nr) {
+    case __NR_clone: case __NR_clone3: case __NR_vfork: case __NR_fork:
+    case __NR_execve: case __NR_execveat:
+        return;     /* they did something already */
+    case __NR_nanosleep:
+        if (g[REG_RSI])
+            g[REG_RDI] = g[REG_RSI];
+        break;
+    case __NR_clock_nanosleep:
+        if (!(g[REG_RSI] & TIMER_ABSTIME) && g[REG_R10])
+            g[REG_RDX] = g[REG_R10];
+        break;
+    default:
+        break;
+    }
+    waiter_clear_interrupt(&t->waiter);
+    if (signal_has_deliverable(t))
+        waiter_interrupt(&t->waiter);   /* one came in meanwhile: deliver it */
+    g[REG_RAX] = nr;
+    g[REG_RIP] -= 2;
+}
+
 void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
 {
     struct thread *t = ctx->thread;
@@ -181,10 +210,13 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         if (deliver_one(ctx, uc, &info))
             return;     /* one frame at a time; the rest after sigreturn */
     }
-    if (t->restore_mask && !(nr >= 0 && g[REG_RAX] == -EINTR)) {
+    /* Nothing delivered: a sigsuspend/pwait mask goes away now. */
+    if (t->restore_mask) {
         t->sigmask = t->saved_mask;
         t->restore_mask = false;
     }
+    if (nr >= 0 && g[REG_RAX] == -EINTR && waiter_interrupt_pending(&t->waiter))
+        restart_interrupted(t, g, nr);
 }
 
 bool entry_deliver_fault(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *host_si)

@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 
 #include "entry/entry.h"
+#include "fs/pipe.h"
+#include "fs/poll_sigmask.h"
 #include "fs/vfs.h"
+#include "net/socket.h"
 #include "host/host_thread.h"
 #include "process/exec.h"
 #include "process/signal.h"
@@ -93,6 +96,9 @@ int runtime_run(const struct runtime_opts *o)
     syscall_table_init();
     signal_notify_hook = entry_notify_thread;
     signal_kill_hook = entry_kick_process;
+    pipe_set_sigpipe_hook(signal_raise_sigpipe);
+    socket_set_sigpipe_hook(signal_raise_sigpipe);
+    wait_sigmask_set_hooks(&signal_wait_sigmask_hooks);
     runtime_procfs_attach(&rt);
     syscall_set_trace(o->trace);
 

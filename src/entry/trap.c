@@ -61,6 +61,7 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
         ret = entry_execve(ctx, uc, nr, a);
         break;
     default:
+        ctx->thread->syscall_sp = (uint64_t)g[REG_RSP];    /* for sigaltstack */
         ret = syscall_dispatch(ctx->thread, nr, a);
         break;
     }

@@ -1,5 +1,6 @@
 /* Loading programs into processes (see exec.h). */
 #include "process/exec.h"
+#include "process/timer.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -182,6 +183,7 @@ void process_exec_commit(struct process *p, struct exec_image *img)
     p->cmdline = img->cmdline;
     p->cmdline_len = img->cmdline_len;
     pthread_mutex_unlock(&p->lock);
+    process_timers_exec(p);
     img->vm = NULL;
     img->cmdline = NULL;
 }

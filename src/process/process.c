@@ -11,6 +11,8 @@
 #include "fs/vfs.h"
 #include "host/host_fd.h"
 #include "host/host_wait.h"
+#include "process/signal.h"
+#include "process/timer.h"
 #include "util/log.h"
 #include "vm/process_vm.h"
 
@@ -250,6 +252,7 @@ bool process_begin_exit(struct process *p, int status)
 
 static void process_free(struct process *p)
 {
+    signal_release_process(p);
     free(p->cmdline);
     waiter_queue_destroy(&p->child_wq);
     pthread_mutex_destroy(&p->lock);
@@ -274,6 +277,7 @@ static void process_finish(struct process *p)
     struct runtime *rt = p->rt;
     if (!atomic_load(&p->exiting))
         process_begin_exit(p, 0);
+    process_timers_release(p);     /* no timer signal after this */
     /* Out of /proc first: it renders only what is in the table. */
     pthread_mutex_lock(&rt->lock);
     if (!p->parent)
@@ -307,8 +311,21 @@ static void process_finish(struct process *p)
     p->children = NULL;
     bool reaped_now = !p->parent;
     if (p->parent) {
-        p->zombie = true;       /* the parent's wait4 frees it */
-        waiter_queue_wake_all(&p->parent->child_wq);
+        /* SIGCHLD; a parent that ignores it explicitly (or set
+         * SA_NOCLDWAIT) gets no zombie (signal.c). */
+        struct process *parent = p->parent;
+        pthread_mutex_lock(&parent->lock);
+        bool autoreap = signal_child_autoreap_locked(parent);
+        pthread_mutex_unlock(&parent->lock);
+        signal_child_exited(parent, p);
+        if (autoreap) {
+            unlink_child_locked(p);
+            rt->pids[p->pid] = NULL;
+            reaped_now = true;
+        } else {
+            p->zombie = true;   /* the parent's wait4 frees it */
+        }
+        waiter_queue_wake_all(&parent->child_wq);
     }
     rt->nr_processes--;
     pthread_cond_broadcast(&rt->all_exited);
@@ -419,6 +436,7 @@ void thread_release(struct thread *t)
     if (t->tid != p->pid && rt->pids[t->tid] == p)
         rt->pids[t->tid] = NULL;
     pthread_mutex_unlock(&rt->lock);
+    signal_release_thread(t);
     waiter_destroy(&t->waiter);
     free(t);
     if (last)

@@ -25,6 +25,8 @@ struct process_vm;
 struct fd_table;
 struct fs_ctx;
 struct runtime;
+struct process_timers;
+struct sigqueue_entry;
 
 struct process {
     pid_t pid, ppid, pgid, sid;
@@ -48,6 +50,8 @@ struct process {
     } sigactions[64];
     uint64_t sig_pending;           /* process-directed, not yet taken */
     siginfo_t sig_info[64];
+    struct sigqueue_entry *sig_queue;   /* more real-time signals (signal.c) */
+    int sig_queued;                 /* entries queued, process and its threads */
 
     pthread_mutex_t lock;           /* threads list, exit state, sigactions */
     struct thread *threads;         /* singly linked via thread.next */
@@ -67,6 +71,10 @@ struct process {
      * exits; the parent sleeps until then (vfork_done). */
     bool vm_borrowed;
     atomic_bool vfork_done;
+
+    /* alarm/setitimer and POSIX timers (process/timer.h); NULL until the
+     * first is armed. */
+    struct process_timers *timers;
 };
 
 struct thread {
@@ -82,10 +90,12 @@ struct thread {
     uint64_t sigmask;               /* blocked signals (bit n-1 = signal n) */
     uint64_t sig_pending;           /* thread-directed (under proc->lock) */
     siginfo_t sig_info[64];
+    struct sigqueue_entry *sig_queue;   /* more real-time signals (signal.c) */
     uint64_t saved_mask;            /* sigsuspend / pwait: mask to restore */
     bool restore_mask;              /* ... after the next delivery */
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
+    uint64_t syscall_sp;            /* guest RSP at the current syscall (sigaltstack) */
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
 };

@@ -1,9 +1,11 @@
 /* Guest signals: sending and dequeuing (see signal.h). */
 #include "process/signal.h"
 
+#include "fs/poll_sigmask.h"
 #include "process/runtime_state.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -48,6 +50,136 @@ static bool ignored_locked(struct process *p, int sig)
     return h == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig);
 }
 
+/* Real-time signals queue: the first pending instance of a signal is in
+ * info[sig-1] (its bit set), later ones wait in a FIFO list, appended in
+ * order. A timer's signal is not queued twice (Linux counts an overrun). */
+struct sigqueue_entry {
+    siginfo_t info;
+    struct sigqueue_entry *next;
+};
+
+#define SIGQUEUE_MAX 1024       /* per process, like a small RLIMIT_SIGPENDING */
+
+struct sigset_state {
+    uint64_t *pending;
+    siginfo_t *info;
+    struct sigqueue_entry **queue;
+};
+
+static struct sigset_state state_of_thread(struct thread *t)
+{
+    return (struct sigset_state){ &t->sig_pending, t->sig_info, &t->sig_queue };
+}
+
+static struct sigset_state state_of_process(struct process *p)
+{
+    return (struct sigset_state){ &p->sig_pending, p->sig_info, &p->sig_queue };
+}
+
+static bool same_timer(const siginfo_t *a, const siginfo_t *b)
+{
+    return a->si_code == SI_TIMER && b->si_code == SI_TIMER && a->si_timerid == b->si_timerid;
+}
+
+/* p->lock held. 0, or -EAGAIN when the queue is full. */
+static int add_pending(struct process *p, struct sigset_state st, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    if (!(*st.pending & SIG_BIT(sig)) || sig < 32) {
+        *st.pending |= SIG_BIT(sig);    /* standard signals merge */
+        st.info[sig - 1] = *info;
+        return 0;
+    }
+    if (same_timer(&st.info[sig - 1], info))
+        return 0;
+    struct sigqueue_entry **tail = st.queue;
+    for (; *tail; tail = &(*tail)->next)
+        if ((*tail)->info.si_signo == sig && same_timer(&(*tail)->info, info))
+            return 0;
+    if (p->sig_queued >= SIGQUEUE_MAX)
+        return -EAGAIN;
+    struct sigqueue_entry *e = malloc(sizeof(*e));
+    if (!e)
+        return -EAGAIN;
+    e->info = *info;
+    e->next = NULL;
+    *tail = e;
+    p->sig_queued++;
+    return 0;
+}
+
+/* p->lock held; sig pending in st: take it into *info. */
+static void take_pending(struct process *p, struct sigset_state st, int sig, siginfo_t *info)
+{
+    *info = st.info[sig - 1];
+    for (struct sigqueue_entry **pp = st.queue; *pp; pp = &(*pp)->next) {
+        struct sigqueue_entry *e = *pp;
+        if (e->info.si_signo == sig) {
+            st.info[sig - 1] = e->info;     /* the next one stays pending */
+            *pp = e->next;
+            free(e);
+            p->sig_queued--;
+            return;
+        }
+    }
+    *st.pending &= ~SIG_BIT(sig);
+}
+
+static void free_queue(struct process *p, struct sigqueue_entry **q)
+{
+    while (*q) {
+        struct sigqueue_entry *e = *q;
+        *q = e->next;
+        free(e);
+        p->sig_queued--;
+    }
+}
+
+void signal_release_thread(struct thread *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    free_queue(p, &t->sig_queue);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void signal_release_process(struct process *p)
+{
+    pthread_mutex_lock(&p->lock);
+    free_queue(p, &p->sig_queue);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* p->lock held; sig valid and not SIGKILL. */
+static int send_locked(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    struct thread *notify = NULL;
+    if (ignored_locked(p, sig))
+        return 0;
+    int err;
+    if (target) {
+        err = add_pending(p, state_of_thread(target), info);
+        if (!err && !(target->sigmask & SIG_BIT(sig)))
+            notify = target;
+    } else {
+        err = add_pending(p, state_of_process(p), info);
+        if (err)
+            return err;
+        /* Like Linux, the sender itself if it can take it: it delivers on
+         * its way back to guest code, nobody else is disturbed. */
+        struct thread *self = thread_current();
+        if (self && self->proc == p && !(self->sigmask & SIG_BIT(sig)))
+            notify = self;
+        for (struct thread *t = p->threads; t && !notify; t = t->next)
+            if (!(t->sigmask & SIG_BIT(sig)))
+                notify = t;
+    }
+    if (notify && signal_notify_hook)
+        signal_notify_hook(notify);
+    return err;
+}
+
 static int send(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int sig = info->si_signo;
@@ -59,28 +191,10 @@ static int send(struct process *p, struct thread *target, const siginfo_t *info)
     }
     if (atomic_load(&p->exiting))
         return 0;
-    struct thread *notify = NULL;
     pthread_mutex_lock(&p->lock);
-    if (ignored_locked(p, sig)) {
-        pthread_mutex_unlock(&p->lock);
-        return 0;
-    }
-    if (target) {
-        target->sig_pending |= SIG_BIT(sig);
-        target->sig_info[sig - 1] = *info;
-        if (!(target->sigmask & SIG_BIT(sig)))
-            notify = target;
-    } else {
-        p->sig_pending |= SIG_BIT(sig);
-        p->sig_info[sig - 1] = *info;
-        for (struct thread *t = p->threads; t && !notify; t = t->next)
-            if (!(t->sigmask & SIG_BIT(sig)))
-                notify = t;
-    }
-    if (notify && signal_notify_hook)
-        signal_notify_hook(notify);
+    int err = send_locked(p, target, info);
     pthread_mutex_unlock(&p->lock);
-    return 0;
+    return err;
 }
 
 int signal_send_process(struct process *p, const siginfo_t *info)
@@ -93,6 +207,66 @@ int signal_send_thread(struct thread *t, const siginfo_t *info)
     return send(t->proc, t, info);
 }
 
+int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
+{
+    int sig = info->si_signo;
+    if (sig < 1 || sig > 64)
+        return -EINVAL;
+    if (sig == SIGKILL) {
+        signal_kill_process(p, SIGKILL, NULL);
+        return 0;
+    }
+    if (atomic_load(&p->exiting))
+        return 0;
+    int ret = -ESRCH;
+    pthread_mutex_lock(&p->lock);
+    for (struct thread *t = p->threads; t; t = t->next) {
+        if (t->tid == tid) {
+            ret = send_locked(p, t, info);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
+void signal_raise_sigpipe(void)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGPIPE;
+    si.si_code = SI_USER;
+    si.si_pid = t->proc->pid;
+    signal_send_thread(t, &si);
+}
+
+bool signal_child_autoreap_locked(struct process *parent)
+{
+    const struct guest_sigaction *sa = &parent->sigactions[SIGCHLD - 1];
+    return sa->handler == (uint64_t)(uintptr_t)SIG_IGN || (sa->flags & SA_NOCLDWAIT);
+}
+
+void signal_child_exited(struct process *parent, const struct process *child)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = SIGCHLD;
+    int st = child->exit_status;
+    if (WIFEXITED(st)) {
+        si.si_code = CLD_EXITED;
+        si.si_status = WEXITSTATUS(st);
+    } else {
+        si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+        si.si_status = WTERMSIG(st);
+    }
+    si.si_pid = child->pid;
+    si.si_uid = 0;
+    signal_send_process(parent, &si);
+}
+
 static int lowest(uint64_t set)
 {
     return set ? __builtin_ctzll(set) + 1 : 0;
@@ -103,13 +277,10 @@ int signal_dequeue(struct thread *t, siginfo_t *info)
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
     int sig = lowest(t->sig_pending & ~t->sigmask);
-    if (sig) {
-        t->sig_pending &= ~SIG_BIT(sig);
-        *info = t->sig_info[sig - 1];
-    } else if ((sig = lowest(p->sig_pending & ~t->sigmask)) != 0) {
-        p->sig_pending &= ~SIG_BIT(sig);
-        *info = p->sig_info[sig - 1];
-    }
+    if (sig)
+        take_pending(p, state_of_thread(t), sig, info);
+    else if ((sig = lowest(p->sig_pending & ~t->sigmask)) != 0)
+        take_pending(p, state_of_process(p), sig, info);
     pthread_mutex_unlock(&p->lock);
     return sig;
 }
@@ -122,3 +293,62 @@ bool signal_has_deliverable(struct thread *t)
     pthread_mutex_unlock(&p->lock);
     return yes;
 }
+
+int signal_dequeue_set(struct thread *t, uint64_t set, siginfo_t *info)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int sig = lowest(t->sig_pending & set);
+    if (sig)
+        take_pending(p, state_of_thread(t), sig, info);
+    else if ((sig = lowest(p->sig_pending & set)) != 0)
+        take_pending(p, state_of_process(p), sig, info);
+    pthread_mutex_unlock(&p->lock);
+    return sig;
+}
+
+uint64_t signal_pending_set(struct thread *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t set = t->sig_pending | p->sig_pending;
+    pthread_mutex_unlock(&p->lock);
+    return set;
+}
+
+void signal_set_mask(struct thread *t, uint64_t mask)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    t->sigmask = mask & ~SIG_UNBLOCKABLE;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The wait calls' masks (epoll_pwait, ppoll, pselect6): like
+ * rt_sigsuspend, an interrupted wait keeps its mask until the handler's
+ * frame is built, which saves the old one for sigreturn. */
+static void wait_install(const guest_sigset_t *mask, guest_sigset_t *saved)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    *saved = t->sigmask;
+    signal_set_mask(t, *mask);
+    if (signal_has_deliverable(t))
+        waiter_interrupt(&t->waiter);   /* a pending signal just unblocked */
+}
+
+static void wait_restore(const guest_sigset_t *saved, int result)
+{
+    struct thread *t = thread_current();
+    if (!t)
+        return;
+    if (result == -EINTR) {
+        t->saved_mask = *saved;
+        t->restore_mask = true;
+    } else {
+        signal_set_mask(t, *saved);
+    }
+}
+
+const struct wait_sigmask_hooks signal_wait_sigmask_hooks = { wait_install, wait_restore };

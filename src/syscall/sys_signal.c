@@ -1,6 +1,6 @@
 /* Signal syscalls: dispositions, masks, the alternate stack, sending
- * (kill, tgkill, tkill, rt_sigqueueinfo) and waiting (pause,
- * rt_sigsuspend). Delivery to guest handlers happens on the way back to
+ * (kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo) and waiting
+ * (pause, rt_sigsuspend, rt_sigtimedwait). Delivery to guest handlers happens on the way back to
  * guest code (src/entry/entry_signal.c). */
 #include <errno.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "host/host_wait.h"
 #include "process/runtime_state.h"
 #include "process/signal.h"
 #include "syscall/syscall.h"
@@ -55,13 +56,14 @@ SYS_STATIC(rt_sigprocmask)
     if (a[1]) {
         if (uaccess_read(self->proc, &set, a[1], sizeof(set)))
             return -EFAULT;
+        uint64_t m;
         switch (how) {
-        case SIG_BLOCK: self->sigmask |= set; break;
-        case SIG_UNBLOCK: self->sigmask &= ~set; break;
-        case SIG_SETMASK: self->sigmask = set; break;
+        case SIG_BLOCK: m = old | set; break;
+        case SIG_UNBLOCK: m = old & ~set; break;
+        case SIG_SETMASK: m = set; break;
         default: return -EINVAL;
         }
-        self->sigmask &= ~UNBLOCKABLE;
+        signal_set_mask(self, m);
     }
     if (a[2] && uaccess_write(self->proc, a[2], &old, sizeof(old)))
         return -EFAULT;
@@ -70,21 +72,78 @@ SYS_STATIC(rt_sigprocmask)
 
 SYS_STATIC(rt_sigpending)
 {
-    uint64_t none = 0;
     if (a[1] != 8)
         return -EINVAL;
-    return uaccess_write(self->proc, a[0], &none, sizeof(none));
+    uint64_t set = signal_pending_set(self) & self->sigmask;
+    return uaccess_write(self->proc, a[0], &set, sizeof(set));
+}
+
+/* Wait for a signal of `set` and take it without running a handler. While
+ * waiting the set is unblocked (as Linux does), so senders wake us; any
+ * other deliverable signal ends the wait with EINTR (its handler runs). */
+SYS_STATIC(rt_sigtimedwait)
+{
+    struct process *p = self->proc;
+    uint64_t set;
+    if (a[3] != 8)
+        return -EINVAL;
+    if (uaccess_read(p, &set, a[0], sizeof(set)))
+        return -EFAULT;
+    set &= ~UNBLOCKABLE;
+    uint64_t deadline = UINT64_MAX;
+    if (a[2]) {
+        struct timespec ts;
+        if (uaccess_read(p, &ts, a[2], sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        deadline = host_monotonic_ns() + (uint64_t)ts.tv_sec * 1000000000ULL +
+                   (uint64_t)ts.tv_nsec;
+    }
+    uint64_t old_mask = self->sigmask;
+    siginfo_t si;
+    long ret;
+    for (;;) {
+        int sig = signal_dequeue_set(self, set, &si);
+        if (sig) {
+            ret = sig;
+            break;
+        }
+        if (signal_has_deliverable(self) || atomic_load(&p->exiting)) {
+            ret = -EINTR;
+            break;
+        }
+        signal_set_mask(self, old_mask & ~set);
+        int r = waiter_wait(&self->waiter, deadline);
+        signal_set_mask(self, old_mask);
+        if (r == -EINTR)
+            waiter_clear_interrupt(&self->waiter);
+        else if (r == -ETIMEDOUT) {
+            sig = signal_dequeue_set(self, set, &si);
+            ret = sig ? sig : -EAGAIN;
+            break;
+        }
+    }
+    if (ret > 0 && a[1] && uaccess_write(p, a[1], &si, sizeof(si)))
+        return -EFAULT;
+    return ret;
 }
 
 SYS_STATIC(sigaltstack)
 {
     struct process *p = self->proc;
+    uint64_t sp = self->syscall_sp;
+    bool on_alt = self->altstack_sp && sp > self->altstack_sp &&
+                  sp <= self->altstack_sp + self->altstack_size;
     stack_t old = { .ss_sp = (void *)self->altstack_sp, .ss_size = self->altstack_size,
-                    .ss_flags = self->altstack_sp ? self->altstack_flags : SS_DISABLE };
+                    .ss_flags = on_alt ? SS_ONSTACK
+                                       : self->altstack_sp ? self->altstack_flags : SS_DISABLE };
     if (a[0]) {
         stack_t ss;
         if (uaccess_read(p, &ss, a[0], sizeof(ss)))
             return -EFAULT;
+        if (on_alt)
+            return -EPERM;      /* not while running on it */
         if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_AUTODISARM))
             return -EINVAL;
         if (ss.ss_flags & SS_DISABLE) {
@@ -218,7 +277,7 @@ SYS_STATIC(rt_sigsuspend)
         return -EFAULT;
     self->saved_mask = self->sigmask;
     self->restore_mask = true;
-    self->sigmask = mask & ~UNBLOCKABLE;
+    signal_set_mask(self, mask);
     return wait_for_signal(self);
 }
 
@@ -227,7 +286,7 @@ SYS_STATIC(rt_sigqueueinfo)
     siginfo_t si;
     if (uaccess_read(self->proc, &si, a[2], sizeof(si)))
         return -EFAULT;
-    if (si.si_code >= 0 || si.si_code == SI_TKILL)
+    if ((pid_t)a[0] != self->proc->pid && (si.si_code >= 0 || si.si_code == SI_TKILL))
         return -EPERM;
     struct process *q = (pid_t)a[0] == self->proc->pid
                             ? self->proc : runtime_find_process(self->proc->rt, (pid_t)a[0]);
@@ -235,6 +294,34 @@ SYS_STATIC(rt_sigqueueinfo)
         return -ESRCH;
     si.si_signo = (int)a[1];
     return a[1] ? signal_send_process(q, &si) : 0;
+}
+
+SYS_STATIC(rt_tgsigqueueinfo)
+{
+    pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
+    int sig = (int)a[2];
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG_MAX)
+        return -EINVAL;
+    siginfo_t si;
+    if (uaccess_read(self->proc, &si, a[3], sizeof(si)))
+        return -EFAULT;
+    if (tgid != self->proc->pid && (si.si_code >= 0 || si.si_code == SI_TKILL))
+        return -EPERM;
+    struct process *q = tgid == self->proc->pid ? self->proc
+                                                : runtime_find_process(self->proc->rt, tgid);
+    if (!q || q->pid != tgid)
+        return -ESRCH;
+    si.si_signo = sig;
+    if (!sig) {
+        long found = -ESRCH;
+        pthread_mutex_lock(&q->lock);
+        for (struct thread *t = q->threads; t; t = t->next)
+            if (t->tid == tid)
+                found = 0;
+        pthread_mutex_unlock(&q->lock);
+        return found;
+    }
+    return signal_send_tid(q, tid, &si);
 }
 
 void sys_register_signal(sys_fn *t)
@@ -249,4 +336,6 @@ void sys_register_signal(sys_fn *t)
     t[__NR_pause] = sys_pause;
     t[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
     t[__NR_rt_sigqueueinfo] = sys_rt_sigqueueinfo;
+    t[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait;
+    t[__NR_rt_tgsigqueueinfo] = sys_rt_tgsigqueueinfo;
 }

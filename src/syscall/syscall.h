@@ -42,6 +42,7 @@ void sys_register_fd(sys_fn *table);      /* fd-based file calls, pipes, epoll, 
 void sys_register_net(sys_fn *table);     /* sockets */
 void sys_register_path(sys_fn *table);    /* path-based calls: open, stat, dirs */
 void sys_register_signal(sys_fn *table);
+void sys_register_timer(sys_fn *table);   /* alarm, itimers, POSIX timers */
 void sys_register_process(sys_fn *table); /* wait4, waitid, groups, sessions */  /* signal state (delivery: process issue) */
 
 #endif

@@ -21,6 +21,7 @@ static void fill(void)
     sys_register_misc(table);
     sys_register_thread(table);
     sys_register_signal(table);
+    sys_register_timer(table);
     sys_register_process(table);
     sys_register_fd(table);
     sys_register_net(table);

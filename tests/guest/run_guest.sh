@@ -49,6 +49,11 @@ make_image() {
     mkdir -p "$img/bin" "$img/tmp" "$img/data/tree/sub" "$img/data/tree/empty"
     chmod 1777 "$img/tmp"
     cp "$prog" "$img/bin/$name" || return 1
+    # The tiny shell (sh.c) as /bin/sh, for system() and popen(). (Natively
+    # those run the host's /bin/sh; simple commands behave the same.)
+    if [ -f "$(dirname "$prog")/sh.glibc" ] && [ "$name" != sh.glibc ]; then
+        cp "$(dirname "$prog")/sh.glibc" "$img/bin/sh" || return 1
+    fi
     # Fixtures (file_io): a known data file and a small directory tree.
     printf 'line one\nline two\nline three\n' > "$img/data/input.txt"
     printf 'b\n' > "$img/data/tree/b.txt"
