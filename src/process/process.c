@@ -306,6 +306,9 @@ static void process_finish(struct process *p)
     }
     p->children = NULL;
     bool reaped_now = !p->parent;
+    /* The parent may have exited (orphaning p) since the check above. */
+    if (reaped_now)
+        rt->pids[p->pid] = NULL;
     if (p->parent) {
         p->zombie = true;       /* the parent's wait4 frees it */
         waiter_queue_wake_all(&p->parent->child_wq);
