@@ -14,7 +14,9 @@
 #include "process/runtime_state.h"
 #include "vm/process_vm.h"
 
-#define MAX_SCRIPT_DEPTH 4      /* Linux's BINPRM_MAX_RECURSION */
+/* Linux's exec_binprm allows 5 nested #! scripts (rewrites at depth
+ * 0..4); the 6th is -ELOOP. */
+#define MAX_SCRIPT_DEPTH 4
 #define SHEBANG_MAX 256
 
 static int open_interp(void *ctx, const char *path, struct file **out)
@@ -92,7 +94,7 @@ static int load(struct process *p, const char *path, char *const argv[], char *c
         file_put(exe);
         if (script < 0)
             return script;
-        if (depth >= MAX_SCRIPT_DEPTH)
+        if (depth > MAX_SCRIPT_DEPTH)
             return -ELOOP;
         /* interp [arg] path argv[1...] */
         size_t argc = 0;
