@@ -117,11 +117,12 @@ static void test_rt_sigpending_and_kill_self(void **state)
     assert_int_equal(SD(__NR_rt_sigpending, BAD_ADDR, 8), -EFAULT);
     siginfo_t si;
     fx->thread.sigmask = 0;
+    /* The thread's own first, then the process's. */
+    assert_int_equal(signal_dequeue(&fx->thread, &si), SIGUSR2);
+    assert_int_equal(si.si_code, SI_TKILL);
     assert_int_equal(signal_dequeue(&fx->thread, &si), SIGUSR1);
     assert_int_equal(si.si_code, SI_USER);
     assert_int_equal(si.si_pid, 100);
-    assert_int_equal(signal_dequeue(&fx->thread, &si), SIGUSR2);
-    assert_int_equal(si.si_code, SI_TKILL);
     assert_int_equal(signal_dequeue(&fx->thread, &si), 0);
     guest_free(m, 4096);
 }
