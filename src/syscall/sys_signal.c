@@ -68,12 +68,16 @@ SYS_STATIC(rt_sigprocmask)
     return 0;
 }
 
+/* Linux: the pending signals (thread's and process's) that are blocked. */
 SYS_STATIC(rt_sigpending)
 {
-    uint64_t none = 0;
+    struct process *p = self->proc;
     if (a[1] != 8)
         return -EINVAL;
-    return uaccess_write(self->proc, a[0], &none, sizeof(none));
+    pthread_mutex_lock(&p->lock);
+    uint64_t set = (self->sig_pending | p->sig_pending) & self->sigmask;
+    pthread_mutex_unlock(&p->lock);
+    return uaccess_write(p, a[0], &set, sizeof(set));
 }
 
 SYS_STATIC(sigaltstack)
@@ -85,8 +89,11 @@ SYS_STATIC(sigaltstack)
         stack_t ss;
         if (uaccess_read(p, &ss, a[0], sizeof(ss)))
             return -EFAULT;
-        if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_AUTODISARM))
+        /* Linux accepts SS_ONSTACK as "enable" (old programs pass it). */
+        if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_ONSTACK | SS_AUTODISARM) ||
+            (ss.ss_flags & SS_DISABLE && ss.ss_flags & SS_ONSTACK))
             return -EINVAL;
+        ss.ss_flags &= ~SS_ONSTACK;
         if (ss.ss_flags & SS_DISABLE) {
             self->altstack_sp = 0;
             self->altstack_size = 0;
