@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,6 +188,112 @@ static void test_sigaltstack(void **state)
     guest_free(ss, 4096);
 }
 
+/* kill(-1, sig): Linux (kill_something_info) signals every process but
+ * pid 1 and the caller; -ESRCH if there is none. (Not tried on the host.) */
+static void test_kill_minus_one(void **state)
+{
+    (void)state;
+    assert_int_equal(SD(__NR_kill, (uint64_t)-1, SIGUSR1), -ESRCH);
+    assert_int_equal(fx->proc.sig_pending, 0);
+    pid_t saved_last = srt->last_pid;
+    srt->last_pid = 0;
+    struct process *init = sys_child(NULL);     /* pid 1 */
+    srt->last_pid = saved_last;
+    assert_int_equal(init->pid, 1);
+    init->sigactions[SIGUSR1 - 1].handler = 0x1000;
+    assert_int_equal(SD(__NR_kill, (uint64_t)-1, SIGUSR1), -ESRCH);
+    assert_int_equal(init->sig_pending, 0);
+    struct process *c = sys_child(NULL);
+    c->sigactions[SIGUSR1 - 1].handler = 0x1000;
+    assert_int_equal(SD(__NR_kill, (uint64_t)-1, SIGUSR1), 0);
+    assert_true(c->sig_pending & SIG_BIT(SIGUSR1));
+    assert_int_equal(init->sig_pending, 0);
+    assert_int_equal(fx->proc.sig_pending, 0);
+    assert_int_equal(SD(__NR_kill, (uint64_t)-1, 0), 0);
+    pid_t ipid = init->pid, cpid = c->pid;
+    sys_end(c, 0);
+    sys_end(init, 0);
+    assert_int_equal(SD(__NR_wait4, (uint64_t)cpid, 0, 0, 0), cpid);
+    assert_int_equal(SD(__NR_wait4, (uint64_t)ipid, 0, 0, 0), ipid);
+}
+
+/* rt_sigqueueinfo: a non-negative si_code is refused only towards another
+ * process (Linux: "don't allow impersonation" unless it is to oneself). */
+static void test_rt_sigqueueinfo(void **state)
+{
+    (void)state;
+    siginfo_t *si = guest_alloc(4096, PROT_READ | PROT_WRITE);
+    memset(si, 0, sizeof(*si));
+    si->si_code = SI_USER;
+    /* The oracle: the host, to itself, with the signal blocked. */
+    sigset_t set, old, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+    siginfo_t hsi = *si;
+    long hr = host(__NR_rt_sigqueueinfo, getpid(), SIGUSR1, (long)&hsi, 0);
+    sigpending(&pend);
+    bool got = sigismember(&pend, SIGUSR1);
+    signal(SIGUSR1, SIG_IGN);               /* flushes it */
+    signal(SIGUSR1, SIG_DFL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    assert_int_equal(hr, 0);
+    assert_true(got);
+
+    fx->thread.sigmask = SIG_BIT(SIGUSR1);
+    assert_int_equal(SD(__NR_rt_sigqueueinfo, 100, SIGUSR1, U(si)), 0);
+    assert_true(fx->proc.sig_pending & SIG_BIT(SIGUSR1));
+    struct process *c = sys_child(NULL);
+    assert_int_equal(SD(__NR_rt_sigqueueinfo, c->pid, SIGUSR1, U(si)), -EPERM);
+    si->si_code = SI_QUEUE;
+    si->si_value.sival_int = 7;
+    c->sigactions[SIGUSR1 - 1].handler = 0x1000;
+    assert_int_equal(SD(__NR_rt_sigqueueinfo, c->pid, SIGUSR1, U(si)), 0);
+    assert_int_equal(c->sig_info[SIGUSR1 - 1].si_value.sival_int, 7);
+    assert_int_equal(SD(__NR_rt_sigqueueinfo, 4242, SIGUSR1, U(si)), -ESRCH);
+    assert_int_equal(SD(__NR_rt_sigqueueinfo, 100, SIGUSR1, BAD_ADDR), -EFAULT);
+    pid_t cpid = c->pid;
+    sys_end(c, 0);
+    assert_int_equal(SD(__NR_wait4, (uint64_t)cpid, 0, 0, 0), cpid);
+    fx->proc.sig_pending = 0;
+    fx->thread.sigmask = 0;
+    guest_free(si, 4096);
+}
+
+/* Setting SIG_IGN discards the signal's pending instances (POSIX; Linux
+ * does it in do_sigaction), even while it is blocked. */
+static void test_sig_ign_flushes_pending(void **state)
+{
+    (void)state;
+    sigset_t set, old, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+    raise(SIGUSR2);
+    signal(SIGUSR2, SIG_IGN);
+    sigpending(&pend);
+    bool host_pending = sigismember(&pend, SIGUSR2);
+    signal(SIGUSR2, SIG_DFL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    assert_false(host_pending);
+
+    struct ksigaction *sa = guest_alloc(4096, PROT_READ | PROT_WRITE);
+    uint64_t *m = (uint64_t *)(sa + 4);
+    fx->thread.sigmask = SIG_BIT(SIGUSR2) | SIG_BIT(SIGUSR1);
+    assert_int_equal(SD(__NR_tgkill, 100, 100, SIGUSR2), 0);
+    assert_int_equal(SD(__NR_kill, 100, SIGUSR2), 0);
+    assert_int_equal(SD(__NR_kill, 100, SIGUSR1), 0);
+    sa[0] = (struct ksigaction){ (uint64_t)(uintptr_t)SIG_IGN, 0, 0, 0 };
+    assert_int_equal(SD(__NR_rt_sigaction, SIGUSR2, U(sa), 0, 8), 0);
+    assert_int_equal(SD(__NR_rt_sigpending, U(m), 8), 0);
+    assert_int_equal(*m, SIG_BIT(SIGUSR1));
+    sa[0].handler = (uint64_t)(uintptr_t)SIG_DFL;
+    assert_int_equal(SD(__NR_rt_sigaction, SIGUSR2, U(sa), 0, 8), 0);
+    fx->proc.sig_pending = fx->thread.sig_pending = 0;
+    fx->thread.sigmask = 0;
+    guest_free(sa, 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +302,9 @@ int main(void)
         cmocka_unit_test(test_rt_sigpending_and_kill_self),
         cmocka_unit_test(test_kill_errors),
         cmocka_unit_test(test_sigaltstack),
+        cmocka_unit_test(test_kill_minus_one),
+        cmocka_unit_test(test_rt_sigqueueinfo),
+        cmocka_unit_test(test_sig_ign_flushes_pending),
     };
     return cmocka_run_group_tests(tests, sys_runtime_setup, sys_runtime_teardown);
 }
