@@ -38,8 +38,16 @@ SYS_STATIC(rt_sigaction)
     }
     pthread_mutex_lock(&p->lock);
     struct guest_sigaction old = p->sigactions[sig - 1];
-    if (a[1])
+    if (a[1]) {
         p->sigactions[sig - 1] = nw;
+        /* POSIX: a signal that is now ignored is discarded if pending. */
+        if (nw.handler == (uint64_t)(uintptr_t)SIG_IGN ||
+            (nw.handler == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig))) {
+            p->sig_pending &= ~SIG_BIT(sig);
+            for (struct thread *t = p->threads; t; t = t->next)
+                t->sig_pending &= ~SIG_BIT(sig);
+        }
+    }
     pthread_mutex_unlock(&p->lock);
     if (a[2] && uaccess_write(p, a[2], &old, sizeof(old)))
         return -EFAULT;
@@ -121,7 +129,8 @@ static siginfo_t user_info(struct thread *self, int sig, int code)
     return si;
 }
 
-/* Every process of group pgid (-1: all but pid 1's own caller rule). */
+/* Every process of group pgid; -1: every process but pid 1 and the
+ * caller (Linux's kill_something_info). -ESRCH if none. */
 static long kill_many(struct thread *self, pid_t pgid, int sig)
 {
     struct runtime *rt = self->proc->rt;
@@ -129,15 +138,14 @@ static long kill_many(struct thread *self, pid_t pgid, int sig)
     long found = 0;
     for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
         struct process *q = runtime_find_process(rt, pid);
-        if (!q || q->zombie || (pgid > 0 && q->pgid != pgid) || (pgid < 0 && q == self->proc))
+        if (!q || q->zombie || (pgid > 0 && q->pgid != pgid) ||
+            (pgid < 0 && (q == self->proc || pid == 1)))
             continue;
         found++;
         if (sig)
             signal_send_process(q, &si);
     }
-    if (pgid < 0 && sig)
-        signal_send_process(self->proc, &si);    /* kill(-1) includes the caller */
-    return found || pgid < 0 ? 0 : -ESRCH;
+    return found ? 0 : -ESRCH;
 }
 
 SYS_STATIC(kill)
@@ -234,7 +242,8 @@ SYS_STATIC(rt_sigqueueinfo)
     siginfo_t si;
     if (uaccess_read(self->proc, &si, a[2], sizeof(si)))
         return -EFAULT;
-    if (si.si_code >= 0 || si.si_code == SI_TKILL)
+    /* No impersonating the kernel or kill() towards another process. */
+    if ((si.si_code >= 0 || si.si_code == SI_TKILL) && (pid_t)a[0] != self->proc->pid)
         return -EPERM;
     struct process *q = (pid_t)a[0] == self->proc->pid
                             ? self->proc : runtime_find_process(self->proc->rt, (pid_t)a[0]);
