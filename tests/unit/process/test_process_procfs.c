@@ -73,9 +73,11 @@ static void test_cmdline_status_maps_exe(void **state)
     (void)state;
     char *argv[] = { "hello", "arg one", NULL };
     struct process *p = spawn_hello(NULL, argv);
-    struct thread *t2;
+    struct thread *main_t = p->threads, *t2;
     assert_int_equal(thread_create(p, &t2), 0);
-    p->threads->sigmask = 1u << (SIGUSR1 - 1);
+    /* SigBlk is the main thread's mask (Linux), not another thread's. */
+    main_t->sigmask = 1u << (SIGUSR1 - 1);
+    t2->sigmask = 1u << (SIGUSR2 - 1);
     static char buf[65536];
 
     ssize_t n = read_proc(p, "/proc/1/cmdline", buf, sizeof(buf));
