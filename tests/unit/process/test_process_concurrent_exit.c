@@ -33,7 +33,7 @@ static void *race_release(void *arg)
 static void test_parent_and_child_exit_together(void **state)
 {
     (void)state;
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 500; i++) {
         struct thread *pt, *ct;
         struct process *p = proc_spawn(NULL, &pt);
         struct process *c = proc_spawn(p, &ct);
