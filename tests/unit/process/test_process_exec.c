@@ -160,19 +160,16 @@ static void write_chain(int n, const char *dir, const char *host, const char *la
     fmt(top, len, "%s", prev);
 }
 
-/* What Linux says to a chain of n scripts: 0 or the errno of execve. */
-static int native_chain(int n)
+/* execve(host_path) natively: 0 if the program ran, else -errno. */
+static int native_run(const char *host_path)
 {
-    char top[PATH_MAX], hello[PATH_MAX];
-    fmt(hello, sizeof(hello), "%s/bin/hello", penv->root);
-    write_chain(n, "/native", penv->root, hello, top, sizeof(top));
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        char *argv[] = { top, NULL };
+        char *argv[] = { (char *)host_path, NULL };
         if (!freopen("/dev/null", "w", stdout))
             _exit(1);
-        execve(top, argv, no_env);
+        execve(host_path, argv, no_env);
         _exit(64 + errno);     /* hello itself exits 0 or 255 */
     }
     int st;
@@ -180,6 +177,15 @@ static int native_chain(int n)
     assert_true(WIFEXITED(st));
     int code = WEXITSTATUS(st);
     return code == 0 || code == 255 ? 0 : -(code - 64);
+}
+
+/* What Linux says to a chain of n scripts: 0 or the errno of execve. */
+static int native_chain(int n)
+{
+    char top[PATH_MAX], hello[PATH_MAX];
+    fmt(hello, sizeof(hello), "%s/bin/hello", penv->root);
+    write_chain(n, "/native", penv->root, hello, top, sizeof(top));
+    return native_run(top);
 }
 
 static void test_nested_scripts_like_linux(void **state)
@@ -202,6 +208,28 @@ static void test_nested_scripts_like_linux(void **state)
     }
     /* Linux allows a few levels, not arbitrarily many. */
     assert_int_equal(native_chain(7), -ELOOP);
+    proc_end(p, 0);
+}
+
+/* Linux takes a #! line that ends the file without a newline. */
+static void test_script_without_newline(void **state)
+{
+    (void)state;
+    struct process *p = proc_spawn(NULL, NULL);
+    char line[PATH_MAX + 16], host[PATH_MAX];
+    int k = fmt(line, sizeof(line), "#!%s/bin/hello -x", penv->root);
+    root_write("/native/nonl", line, (size_t)k, 0755);
+    fmt(host, sizeof(host), "%s/native/nonl", penv->root);
+    assert_int_equal(native_run(host), 0);
+
+    root_write("/nonl", "#!/bin/hello -x", 15, 0755);
+    char *argv[] = { "nonl", NULL };
+    struct exec_image img;
+    assert_int_equal(process_exec_load(p, "/nonl", argv, no_env, &img), 0);
+    const char want[] = "/bin/hello\0-x\0/nonl";
+    assert_int_equal(img.cmdline_len, sizeof(want));
+    assert_memory_equal(img.cmdline, want, sizeof(want));
+    process_exec_abort(&img);
     proc_end(p, 0);
 }
 
@@ -237,6 +265,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_script_runs_interpreter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_scripts_like_linux, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_script_without_newline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vfork_child_exec_releases_parent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
