@@ -50,8 +50,10 @@ static int parse_shebang(char *buf, size_t n, char **interp, char **arg)
     if (n < 2 || buf[0] != '#' || buf[1] != '!')
         return 0;
     char *end = memchr(buf, '\n', n);
+    if (!end && n < SHEBANG_MAX)
+        end = buf + n;          /* the file ends the line (Linux takes it) */
     if (!end)
-        return -ENOEXEC;        /* Linux: the line must fit */
+        return -ENOEXEC;        /* a longer line: not handled */
     *end = 0;
     char *s = buf + 2;
     while (*s == ' ' || *s == '\t')
