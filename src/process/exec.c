@@ -15,7 +15,9 @@
 #include "process/runtime_state.h"
 #include "vm/process_vm.h"
 
-#define MAX_SCRIPT_DEPTH 4      /* Linux's BINPRM_MAX_RECURSION */
+/* Linux's exec_binprm allows 5 nested #! scripts (rewrites at depth
+ * 0..4); the 6th is -ELOOP. */
+#define MAX_SCRIPT_DEPTH 4
 #define SHEBANG_MAX 256
 
 static int open_interp(void *ctx, const char *path, struct file **out)
@@ -49,8 +51,10 @@ static int parse_shebang(char *buf, size_t n, char **interp, char **arg)
     if (n < 2 || buf[0] != '#' || buf[1] != '!')
         return 0;
     char *end = memchr(buf, '\n', n);
+    if (!end && n < SHEBANG_MAX)
+        end = buf + n;          /* the file ends the line (Linux takes it) */
     if (!end)
-        return -ENOEXEC;        /* Linux: the line must fit */
+        return -ENOEXEC;        /* a longer line: not handled */
     *end = 0;
     char *s = buf + 2;
     while (*s == ' ' || *s == '\t')
@@ -93,7 +97,7 @@ static int load(struct process *p, const char *path, char *const argv[], char *c
         file_put(exe);
         if (script < 0)
             return script;
-        if (depth >= MAX_SCRIPT_DEPTH)
+        if (depth > MAX_SCRIPT_DEPTH)
             return -ELOOP;
         /* interp [arg] path argv[1...] */
         size_t argc = 0;

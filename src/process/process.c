@@ -310,6 +310,9 @@ static void process_finish(struct process *p)
     }
     p->children = NULL;
     bool reaped_now = !p->parent;
+    /* The parent may have exited (orphaning p) since the check above. */
+    if (reaped_now)
+        rt->pids[p->pid] = NULL;
     if (p->parent) {
         /* SIGCHLD; a parent that ignores it explicitly (or set
          * SA_NOCLDWAIT) gets no zombie (signal.c). */

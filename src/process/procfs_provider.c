@@ -61,11 +61,20 @@ static const char *comm_of(const struct process *p)
 
 static ssize_t render_status(struct process *p, char *buf, size_t len)
 {
+    /* p->lock: threads may be released meanwhile. SigBlk is the main
+     * thread's (the newest thread is first in the list). */
+    pthread_mutex_lock(&p->lock);
+    int nr_threads = p->nr_threads;
+    uint64_t blocked = p->threads ? p->threads->sigmask : 0;
+    for (struct thread *t = p->threads; t; t = t->next)
+        if (t->tid == p->pid)
+            blocked = t->sigmask;
+    pthread_mutex_unlock(&p->lock);
     return snprintf(buf, len,
                     "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
                     "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nThreads:\t%d\nSigBlk:\t%016llx\n",
-                    comm_of(p), p->pid, p->pid, p->ppid, p->nr_threads,
-                    (unsigned long long)(p->threads ? p->threads->sigmask : 0));
+                    comm_of(p), p->pid, p->pid, p->ppid, nr_threads,
+                    (unsigned long long)blocked);
 }
 
 static ssize_t render_stat(struct process *p, char *buf, size_t len)

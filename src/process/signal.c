@@ -41,9 +41,12 @@ void signal_kill_process(struct process *p, int sig, struct thread *except)
         signal_kill_hook(p, except);
 }
 
-/* Dropped at once (p->lock held)? */
-static bool ignored_locked(struct process *p, int sig)
+/* Dropped at once (p->lock held)? Like Linux, not while `t` blocks it:
+ * the disposition may change before it is unblocked. */
+static bool ignored_locked(struct process *p, struct thread *t, int sig)
 {
+    if (t && (t->sigmask & SIG_BIT(sig)))
+        return false;
     uint64_t h = p->sigactions[sig - 1].handler;
     if (h == (uint64_t)(uintptr_t)SIG_IGN)
         return true;
@@ -155,7 +158,12 @@ static int send_locked(struct process *p, struct thread *target, const siginfo_t
 {
     int sig = info->si_signo;
     struct thread *notify = NULL;
-    if (ignored_locked(p, sig))
+    /* Process-directed: Linux asks the main thread's mask. */
+    struct thread *main_t = target;
+    for (struct thread *t = p->threads; t && !main_t; t = t->next)
+        if (t->tid == p->pid)
+            main_t = t;
+    if (ignored_locked(p, main_t, sig))
         return 0;
     int err;
     if (target) {

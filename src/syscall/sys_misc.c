@@ -167,7 +167,8 @@ static long sleep_until(struct thread *self, uint64_t deadline, uintptr_t rem)
             if (rem) {
                 uint64_t left = waiter_remaining_ns(deadline);
                 struct timespec ts = { (time_t)(left / 1000000000u), (long)(left % 1000000000u) };
-                uaccess_write(self->proc, rem, &ts, sizeof(ts));
+                if (uaccess_write(self->proc, rem, &ts, sizeof(ts)))
+                    return -EFAULT;     /* as Linux does */
             }
             return -EINTR;
         }

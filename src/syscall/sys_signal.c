@@ -39,8 +39,16 @@ SYS_STATIC(rt_sigaction)
     }
     pthread_mutex_lock(&p->lock);
     struct guest_sigaction old = p->sigactions[sig - 1];
-    if (a[1])
+    if (a[1]) {
         p->sigactions[sig - 1] = nw;
+        /* POSIX: a signal that is now ignored is discarded if pending. */
+        if (nw.handler == (uint64_t)(uintptr_t)SIG_IGN ||
+            (nw.handler == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig))) {
+            p->sig_pending &= ~SIG_BIT(sig);
+            for (struct thread *t = p->threads; t; t = t->next)
+                t->sig_pending &= ~SIG_BIT(sig);
+        }
+    }
     pthread_mutex_unlock(&p->lock);
     if (a[2] && uaccess_write(p, a[2], &old, sizeof(old)))
         return -EFAULT;
@@ -70,6 +78,7 @@ SYS_STATIC(rt_sigprocmask)
     return 0;
 }
 
+/* Linux: the pending signals (thread's and process's) that are blocked. */
 SYS_STATIC(rt_sigpending)
 {
     if (a[1] != 8)
@@ -144,8 +153,11 @@ SYS_STATIC(sigaltstack)
             return -EFAULT;
         if (on_alt)
             return -EPERM;      /* not while running on it */
-        if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_AUTODISARM))
+        /* Linux accepts SS_ONSTACK as "enable" (old programs pass it). */
+        if ((unsigned)ss.ss_flags & ~(unsigned)(SS_DISABLE | SS_ONSTACK | SS_AUTODISARM) ||
+            (ss.ss_flags & SS_DISABLE && ss.ss_flags & SS_ONSTACK))
             return -EINVAL;
+        ss.ss_flags &= ~SS_ONSTACK;
         if (ss.ss_flags & SS_DISABLE) {
             self->altstack_sp = 0;
             self->altstack_size = 0;
@@ -173,7 +185,8 @@ static siginfo_t user_info(struct thread *self, int sig, int code)
     return si;
 }
 
-/* Every process of group pgid (-1: all but pid 1's own caller rule). */
+/* Every process of group pgid; -1: every process but pid 1 and the
+ * caller (Linux's kill_something_info). -ESRCH if none. */
 static long kill_many(struct thread *self, pid_t pgid, int sig)
 {
     struct runtime *rt = self->proc->rt;
@@ -181,15 +194,14 @@ static long kill_many(struct thread *self, pid_t pgid, int sig)
     long found = 0;
     for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
         struct process *q = runtime_find_process(rt, pid);
-        if (!q || q->zombie || (pgid > 0 && q->pgid != pgid) || (pgid < 0 && q == self->proc))
+        if (!q || q->zombie || (pgid > 0 && q->pgid != pgid) ||
+            (pgid < 0 && (q == self->proc || pid == 1)))
             continue;
         found++;
         if (sig)
             signal_send_process(q, &si);
     }
-    if (pgid < 0 && sig)
-        signal_send_process(self->proc, &si);    /* kill(-1) includes the caller */
-    return found || pgid < 0 ? 0 : -ESRCH;
+    return found ? 0 : -ESRCH;
 }
 
 SYS_STATIC(kill)
