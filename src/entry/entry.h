@@ -25,6 +25,14 @@ int entry_start_thread(struct thread *t, const uint64_t *regs, uintptr_t guest_f
  * for thread exit): jumps back to the host thread's start. */
 __attribute__((noreturn)) void entry_leave(struct guest_ctx *ctx);
 
+/* Must this thread stop running guest code (its process exits, or another
+ * thread's execve replaces the program)? */
+static inline bool entry_should_leave(const struct thread *t)
+{
+    return atomic_load_explicit(&t->proc->exiting, memory_order_acquire) ||
+           atomic_load_explicit(&t->must_leave, memory_order_acquire);
+}
+
 /* Kick every other thread of p out of guest code / blocking calls. */
 void entry_kick_process(struct process *p, struct thread *except);
 

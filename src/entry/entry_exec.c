@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "process/exec.h"
+#include "host/host_thread.h"
 #include "process/runtime_state.h"
 #include "syscall/uaccess.h"
 #include "util/log.h"
@@ -126,6 +127,28 @@ static void free_strings(char **v)
     free(v);
 }
 
+/* Linux's de_thread: every other thread of the process ends before the
+ * new program starts (they leave guest code without CLEARTID: their
+ * memory is about to go). */
+static void end_other_threads(struct thread *self)
+{
+    struct process *p = self->proc;
+    pthread_mutex_lock(&p->lock);
+    for (struct thread *t = p->threads; t; t = t->next)
+        if (t != self)
+            atomic_store(&t->must_leave, true);
+    pthread_mutex_unlock(&p->lock);
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        int n = p->nr_in_guest;
+        pthread_mutex_unlock(&p->lock);
+        if (n <= 1)
+            return;
+        entry_kick_process(p, self);
+        host_sleep_ns(1000 * 1000);
+    }
+}
+
 long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t a[6])
 {
     struct thread *self = ctx->thread;
@@ -147,16 +170,6 @@ long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t
     int err = copy_strings(p, a[base + 1], &argv, &budget);
     if (!err)
         err = copy_strings(p, a[base + 2], &envp, &budget);
-    if (!err) {
-        pthread_mutex_lock(&p->lock);
-        int threads = p->nr_threads;
-        pthread_mutex_unlock(&p->lock);
-        if (threads > 1) {
-            log_warn("entry", "pid %d: execve with %d threads is not supported yet", p->pid,
-                     threads);
-            err = -EAGAIN;
-        }
-    }
     struct exec_image img;
     if (!err)
         err = process_exec_load(p, path, argv, envp, &img);
@@ -164,6 +177,7 @@ long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t
     free_strings(envp);
     if (err)
         return err;
+    end_other_threads(self);
     process_exec_commit(p, &img);
 
     /* The thread starts the new program as Linux does: every register 0

@@ -66,7 +66,7 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
         break;
     }
     g[REG_RAX] = ret;
-    if (atomic_load_explicit(&ctx->thread->proc->exiting, memory_order_acquire))
+    if (entry_should_leave(ctx->thread))
         entry_leave(ctx);
     entry_deliver_signals(ctx, uc, nr);
 }
@@ -101,7 +101,7 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
     if (sig == ENTRY_KICK_SIGNAL) {
         /* From onespace code, the kick only ends a blocking host call
          * (EINTR); the syscall's return path then leaves. */
-        if (ctx && atomic_load(&ctx->thread->proc->exiting))
+        if (ctx && entry_should_leave(ctx->thread))
             entry_leave(ctx);
         if (ctx)
             entry_deliver_signals(ctx, uc, -1);

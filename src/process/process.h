@@ -98,6 +98,7 @@ struct thread {
     uint64_t syscall_sp;            /* guest RSP at the current syscall (sigaltstack) */
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
+    atomic_bool must_leave;         /* execve by another thread: leave guest code */
 };
 
 struct thread *thread_current(void);

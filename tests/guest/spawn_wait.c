@@ -3,6 +3,7 @@
  * passed to children (file actions), a missing program. The program
  * spawns itself (argv[0]) with a role argument. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -14,8 +15,39 @@
 
 extern char **environ;
 
+static void *block_forever(void *arg)
+{
+    char c;
+    return (void *)(long)read(*(int *)arg, &c, 1);
+}
+
+static void *spin_forever(void *arg)
+{
+    volatile unsigned long *n = arg;
+    for (;;)
+        (*n)++;
+    return NULL;
+}
+
+/* execve from a process with other threads: they end first (Linux's
+ * de_thread), one blocked in read, one spinning without syscalls. */
+static int exec_with_threads(const char *self)
+{
+    static int fds[2];
+    static unsigned long spins;
+    pthread_t a, b;
+    if (pipe(fds) || pthread_create(&a, NULL, block_forever, &fds[0]) ||
+        pthread_create(&b, NULL, spin_forever, &spins))
+        return 1;
+    usleep(20000);
+    execl(self, self, "exit", "21", (char *)NULL);
+    return 2;
+}
+
 static int child_role(const char *role, char **argv)
 {
+    if (!strcmp(role, "mtexec"))
+        return exec_with_threads(argv[0]);
     if (!strcmp(role, "exit"))
         return atoi(argv[2]);
     if (!strcmp(role, "abort"))
@@ -135,6 +167,11 @@ int main(int argc, char **argv)
     st = wait_status(pid);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3, "execve missing status %#x", st);
     OUT("execve of a missing file: ENOENT");
+
+    /* execve from a multi-threaded child. */
+    st = wait_status(spawn(self, NULL, "mtexec", NULL));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 21, "mtexec status %#x", st);
+    OUT("execve with other threads running: 21");
 
     /* WNOHANG, waitid, ECHILD. */
     pid = spawn(self, NULL, "exit", "0");
