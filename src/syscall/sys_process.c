@@ -22,13 +22,13 @@ SYS_STATIC(wait4)
         return -EINVAL;
     if (pid == INT32_MIN)
         return -ESRCH;
-    if (a[1] && uaccess_check(p, a[1], sizeof(int), PROT_WRITE))
-        return -EFAULT;
     int status = 0;
     pid_t got = process_wait_child(p, pid, options & WNOHANG, &status);
     if (got > 0) {
-        if (a[1])
-            uaccess_write(p, a[1], &status, sizeof(status));
+        /* Checked after the wait, as Linux's put_user: WNOHANG with nothing
+         * to report never touches the pointer. */
+        if (a[1] && uaccess_write(p, a[1], &status, sizeof(status)))
+            return -EFAULT;
         if (a[3]) {
             struct rusage ru;
             memset(&ru, 0, sizeof(ru));     /* per-process accounting: not kept */

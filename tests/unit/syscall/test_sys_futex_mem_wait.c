@@ -167,7 +167,8 @@ static void test_wait4(void **state)
     pid_t cpid = c->pid;
     assert_int_equal(SD(__NR_wait4, (uint64_t)-1, U(st), WNOHANG, 0), 0);
     assert_int_equal(SD(__NR_wait4, (uint64_t)cpid + 1, U(st), WNOHANG, 0), -ECHILD);
-    assert_int_equal(SD(__NR_wait4, (uint64_t)-1, BAD_ADDR, WNOHANG, 0), -EFAULT);
+    /* Linux writes the status only when it has one to report. */
+    assert_int_equal(SD(__NR_wait4, (uint64_t)-1, BAD_ADDR, WNOHANG, 0), 0);
     sys_end(c, 3 << 8);
     /* waitid with WNOWAIT peeks. */
     siginfo_t *si = (siginfo_t *)(st + 64);
