@@ -8,6 +8,7 @@
  * realpath (/proc/self/fd/N) under the root. Files created by an input go
  * into the tree and are removed after it (the fixed tree is restored). */
 #include <dirent.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,15 +87,22 @@ static void check_file(struct file *f)
     }
 }
 
-/* Undo what an input created: remove every entry of the root that the
- * fixed tree does not have, then rebuild the fixed tree. Cheap enough
- * because it only runs when an input changed something. */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    if (ftw->level > 0)
+        remove(path);
+    return 0;
+}
+
+/* Undo what an input created or changed: empty the root and rebuild the
+ * fixed tree, and start from a fresh context (cwd "/"). Only after inputs
+ * that may have changed something; no shell (it runs per input). */
 static void restore_tree(void)
 {
-    char cmd[PATH_MAX * 2 + 64];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s'", X.root, X.root);
-    if (system(cmd) != 0)
-        abort();
+    chmod(X.root, 0755);
+    nftw(X.root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     vfx_tree(X.root, X.outside);
     fs_ctx_put(X.fs);
     if (fs_ctx_create(X.root, &X.fs) != 0)
