@@ -17,7 +17,7 @@ PKGS := cmake make gcc clang pkg-config libcmocka-dev libjson-c-dev \
 
 # Seconds each fuzz harness runs: in `make test` (ctest label fuzz) and in
 # `make fuzz` (the long run).
-FUZZ_TEST_SECONDS ?= 20
+FUZZ_TEST_SECONDS ?= 18
 FUZZ_SECONDS      ?= 600
 
 .PHONY: all deps build build-clang demo test bench fuzz clean
