@@ -2,7 +2,8 @@
 # (as root, or through sudo) and then builds with CMake.
 #   make demo   - the main job: a multi-process program inside onespace
 #   make test   - build everything (gcc: plain, ASan+UBSan, TSan; clang:
-#                 plain) and run the whole suite through ctest
+#                 plain + the fuzz harnesses) and run the whole suite through
+#                 ctest (with a short run of each fuzzer, label fuzz)
 #   make bench  - run every benchmark; prints `bench:` lines
 #   make fuzz   - run every fuzz harness FUZZ_SECONDS seconds each and merge
 #                 the new interesting inputs into fuzz/<target>/corpus/
