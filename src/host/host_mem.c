@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host/host_fault.h"
 #include "util/compiler.h"
 
 static int neg_errno(void) { return -errno; }
@@ -38,6 +39,11 @@ int host_mem_unreserve(void *addr, size_t size)
 
 int host_mem_protect(void *addr, size_t size, int prot)
 {
+    int fault = host_fault_should_fail(HOST_FAULT_MEM_PROTECT);
+    if (!fault && prot != PROT_NONE)
+        fault = host_fault_should_fail(HOST_FAULT_MEM_COMMIT);
+    if (fault)
+        return fault;
     return mprotect(addr, size, prot) == 0 ? 0 : neg_errno();
 }
 
@@ -58,6 +64,9 @@ int host_mem_discard(void *addr, size_t size)
 int host_mem_map_file(void *addr, size_t size, int prot, int shared, int fd,
                       off_t offset)
 {
+    int fault = host_fault_should_fail(HOST_FAULT_MEM_COMMIT);
+    if (fault)
+        return fault;
     int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
     void *p = mmap(addr, size, prot, flags, fd, offset);
     return p == MAP_FAILED ? neg_errno() : 0;

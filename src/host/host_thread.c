@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/host_fault.h"
+
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #endif
@@ -121,6 +123,9 @@ uintptr_t host_get_gs(void)
 
 int host_thread_create(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg)
 {
+    int fault = host_fault_should_fail(HOST_FAULT_THREAD_CREATE);
+    if (fault)
+        return fault;
     pthread_attr_t attr;
     int r = pthread_attr_init(&attr);
     if (!r)

@@ -10,6 +10,7 @@
 #include "fs/epoll.h"
 #include "fs/poll.h"
 #include "syscall/sys_fd_internal.h"
+#include "util/compiler.h"
 
 /* Copy in a guest sigmask argument: *mask NULL when none was given. */
 static int sigmask_in(struct thread *self, uintptr_t umask, size_t sigsetsize,
@@ -98,22 +99,50 @@ SYS_STATIC(epoll_pwait2)
 
 /* ---- poll ------------------------------------------------------------- */
 
-/* The pollfd array is checked guest memory (read and written in place). */
-static int pollfds_check(struct thread *self, uint64_t ufds, uint64_t nfds)
+/* The pollfd array, copied in and (like Linux) back out: the guest's may
+ * be misaligned, or unmapped by another thread while we sleep. */
+struct pollfds {
+    struct pollfd *p;
+    struct pollfd fast[16];
+};
+
+static int pollfds_in(struct thread *self, uint64_t ufds, uint64_t nfds, struct pollfds *s)
 {
     if (nfds > fd_table_limit(sys_fds(self)))
         return -EINVAL;
-    return uaccess_check(self->proc, (uintptr_t)ufds, nfds * sizeof(struct pollfd),
-                         PROT_READ | PROT_WRITE);
+    size_t bytes = nfds * sizeof(struct pollfd);
+    int err = uaccess_check(self->proc, (uintptr_t)ufds, bytes, PROT_READ | PROT_WRITE);
+    if (err)
+        return err;
+    s->p = nfds <= ARRAY_SIZE(s->fast) ? s->fast : malloc(bytes);
+    if (!s->p)
+        return -ENOMEM;
+    err = uaccess_read(self->proc, s->p, (uintptr_t)ufds, bytes);
+    if (err && s->p != s->fast)
+        free(s->p);
+    return err;
+}
+
+/* Linux writes revents back whatever the wait returned (EINTR too). */
+static long pollfds_out(struct thread *self, uint64_t ufds, uint64_t nfds, struct pollfds *s,
+                        long r)
+{
+    if (r != -EINVAL && r != -ENOMEM &&
+        uaccess_write(self->proc, (uintptr_t)ufds, s->p, nfds * sizeof(struct pollfd)))
+        r = -EFAULT;
+    if (s->p != s->fast)
+        free(s->p);
+    return r;
 }
 
 SYS_STATIC(poll)
 {
-    int err = pollfds_check(self, a[0], a[1]);
+    struct pollfds s;
+    int err = pollfds_in(self, a[0], a[1], &s);
     if (err)
         return err;
-    return poll_in(sys_fds(self), (struct pollfd *)(uintptr_t)a[0], (unsigned long)a[1],
-                   (int)a[2]);
+    return pollfds_out(self, a[0], a[1], &s,
+                       poll_in(sys_fds(self), s.p, (unsigned long)a[1], (int)a[2]));
 }
 
 /* Linux writes a remaining time back only for a non-zero timeout, and
@@ -141,11 +170,13 @@ SYS_STATIC(ppoll)
     int err = sigmask_in(self, (uintptr_t)a[3], (size_t)a[4], &mbuf, &mask);
     if (err)
         return err;
-    err = pollfds_check(self, a[0], a[1]);
+    struct pollfds s;
+    err = pollfds_in(self, a[0], a[1], &s);
     if (err)
         return err;
-    int r = ppoll_in(sys_fds(self), (struct pollfd *)(uintptr_t)a[0], (unsigned long)a[1],
-                     tsp, mask, (size_t)a[4]);
+    int r = (int)pollfds_out(self, a[0], a[1], &s,
+                             ppoll_in(sys_fds(self), s.p, (unsigned long)a[1], tsp, mask,
+                                      (size_t)a[4]));
     if (tsp && r != -EINVAL)
         timeout_out(self, (uintptr_t)a[2], &orig, &ts, sizeof ts);
     return r;

@@ -20,7 +20,7 @@ int uaccess_check(struct process *p, uintptr_t addr, size_t len, int prot)
 int uaccess_read(struct process *p, void *dst, uintptr_t src, size_t len)
 {
     int err = uaccess_check(p, src, len, PROT_READ);
-    if (err)
+    if (err || len == 0)        /* memcpy from NULL is UB even for 0 bytes */
         return err;
     memcpy(dst, (const void *)src, len);
     return 0;
@@ -29,7 +29,7 @@ int uaccess_read(struct process *p, void *dst, uintptr_t src, size_t len)
 int uaccess_write(struct process *p, uintptr_t dst, const void *src, size_t len)
 {
     int err = uaccess_check(p, dst, len, PROT_WRITE);
-    if (err)
+    if (err || len == 0)
         return err;
     memcpy((void *)dst, src, len);
     return 0;

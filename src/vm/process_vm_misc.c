@@ -414,7 +414,8 @@ int process_vm_check_access(struct process_vm *vm, uintptr_t addr, size_t len, i
     if (len == 0)
         return 0;
     uintptr_t end = addr + len;
-    if (end < addr)
+    /* The last page: ALIGN_UP(end) would wrap to 0, an empty walk, "ok". */
+    if (end < addr || end > UINTPTR_MAX - PAGE_SIZE + 1)
         return -EFAULT;
     struct vm_range r = { ALIGN_DOWN(addr, PAGE_SIZE), ALIGN_UP(end, PAGE_SIZE) };
     struct access_walk w = { .want = (uint32_t)prot & (VM_PERM_READ | VM_PERM_WRITE), .vm = vm };

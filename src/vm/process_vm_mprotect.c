@@ -62,12 +62,21 @@ static int apply_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_ran
             continue;
         }
         if (v->flags & VMA_SHM) {
+            uint32_t old_perms = perms;
             for (unsigned i = 0; i < v->nr_sharers; i++)
-                if (v->sharers[i].vm == vm)
+                if (v->sharers[i].vm == vm) {
+                    old_perms = v->sharers[i].perms;
                     v->sharers[i].perms = perms;
+                }
             int err = host_mem_protect((void *)v->range.start, vma_size(v), vma_host_prot(v));
-            if (err && !ret)
-                ret = err;
+            if (err) {
+                /* The host kept the old protection: so does the record. */
+                for (unsigned i = 0; i < v->nr_sharers; i++)
+                    if (v->sharers[i].vm == vm)
+                        v->sharers[i].perms = old_perms;
+                if (!ret)
+                    ret = err;
+            }
             pos = v->range.end;
             continue;
         }
@@ -86,9 +95,13 @@ static int apply_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_ran
             cm_split(cm, v, r.end, right);
             ref->nr_vmas++;
         }
+        uint32_t old_perms = v->perms;
         v->perms = perms;
         int err = host_mem_protect((void *)v->range.start, vma_size(v), vm_perms_to_host(perms));
         if (err) {
+            /* The host kept the old protection (e.g. ENOMEM): so does the
+             * record, or the two would disagree from now on. */
+            v->perms = old_perms;
             log_error("vm", "mprotect %#lx: host %d", (unsigned long)v->range.start, err);
             if (!ret)
                 ret = err;
