@@ -1,5 +1,6 @@
 /* Memory syscalls: straight onto the process's ProcessVM. */
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -8,6 +9,7 @@
 #include "syscall/syscall.h"
 #include "syscall/uaccess.h"
 #include "vm/process_vm.h"
+#include "vm/shm_manager.h"
 
 #define PAGE 4096UL
 
@@ -52,8 +54,43 @@ SYS_STATIC(mincore)
 SYS_STATIC(mlock) { return process_vm_check_access(self->proc->vm, a[0] & ~(PAGE - 1),
                                                    a[1] + (a[0] & (PAGE - 1)), 0) ? -ENOMEM : 0; }
 
+/* System V shm: the segments live in the shared pool (shm_manager). */
+SYS_STATIC(shmget) { return shm_get(self->proc->vm, (key_t)a[0], a[1], (int)a[2]); }
+SYS_STATIC(shmat) { return shm_attach(self->proc->vm, (int)a[0], a[1], (int)a[2]); }
+SYS_STATIC(shmdt) { return shm_detach(self->proc->vm, a[0]); }
+
+SYS_STATIC(shmctl)
+{
+    struct process *p = self->proc;
+    int cmd = (int)a[1] & ~0x100;   /* IPC_64 */
+    struct shmid_ds ds;
+    memset(&ds, 0, sizeof(ds));
+    switch (cmd) {
+    case IPC_SET:
+        if (uaccess_read(p, &ds, a[2], sizeof(ds)))
+            return -EFAULT;
+        break;
+    case IPC_STAT:
+        if (uaccess_check(p, a[2], sizeof(ds), PROT_WRITE))
+            return -EFAULT;
+        break;
+    case IPC_RMID:
+        break;
+    default:
+        return -EINVAL;
+    }
+    int ret = shm_ctl(p->vm, (int)a[0], cmd, &ds);
+    if (ret >= 0 && cmd == IPC_STAT && uaccess_write(p, a[2], &ds, sizeof(ds)))
+        return -EFAULT;
+    return ret;
+}
+
 void sys_register_mem(sys_fn *t)
 {
+    t[__NR_shmget] = sys_shmget;
+    t[__NR_shmat] = sys_shmat;
+    t[__NR_shmdt] = sys_shmdt;
+    t[__NR_shmctl] = sys_shmctl;
     t[__NR_mmap] = sys_mmap;
     t[__NR_munmap] = sys_munmap;
     t[__NR_mprotect] = sys_mprotect;
