@@ -176,7 +176,7 @@ int qv_parse_tcb_info(const char *json, struct tcb_info *t, const char **body,
             }
         } else {
             for (int k = 0; k < 16; k++) {
-                char name[24];
+                char name[40];
                 unsigned svn;
                 snprintf(name, sizeof name, "sgxtcbcomp%02dsvn", k + 1);
                 if (get_uint(tcb, name, 255, &svn))
