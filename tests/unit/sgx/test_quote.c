@@ -40,7 +40,7 @@ static int teardown(void **s)
 static uint8_t *make_quote(uint32_t *size, const char *rd_text)
 {
     sgx_report_data_t rd = { { 0 } };
-    strncpy((char *)rd.d, rd_text, sizeof rd.d);
+    memcpy(rd.d, rd_text, strlen(rd_text) < sizeof rd.d ? strlen(rd_text) : sizeof rd.d);
     *size = sgx_quote_size(plat);
     uint8_t *q = malloc(*size);
     assert_non_null(q);
