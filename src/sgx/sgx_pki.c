@@ -3,6 +3,7 @@
  * key, and the keys of simulated EREPORT/EGETKEY. Created once per instance
  * and persisted as one PEM file so quotes verify across runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/host_fs.h"
 #include "host/host_instance_fs.h"
 #include "sgx/sgx_internal.h"
 
@@ -262,6 +264,8 @@ int sgx_platform_open(const char *dir, struct sgx_platform **out)
         if (!r && dir) {
             text = serialize(p, &len);
             r = text ? host_instance_create_file(path, text, len) : -ENOMEM;
+            if (!r) /* private keys: owner only */
+                r = host_fs_fchmodat(AT_FDCWD, path, 0600, 0);
             if (text)
                 OPENSSL_cleanse(text, len);
             free(text);
