@@ -15,8 +15,18 @@
 #include <time.h>
 
 #include "host/host_instance_fs.h"
+#include "host/host_misc.h"
 #include "sgx/sgx.h"
 #include "sgx/sgx_crypto.h"
+
+
+/* Now, for collateral dates and the expiration check (host layer clock). */
+static int64_t wall_clock_now(void)
+{
+    struct timespec ts = { 0 };
+    host_clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
 
 static const char usage[] =
     "usage: onespace sgx export-root [-C DIR] FILE\n"
@@ -101,7 +111,7 @@ static int verify(const char *dir, const char *root_cert, const char *file, FILE
         X509_free(x);
         free(pem);
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = wall_clock_now();
     struct sgx_collateral c;
     struct sgx_collateral_opts o = { .now = now };
     r = sgx_collateral_make(p, &o, &c);

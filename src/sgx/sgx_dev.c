@@ -10,8 +10,18 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "host/host_misc.h"
 #include "sgx/sgx.h"
 #include "util/log.h"
+
+
+/* Now, for collateral dates and the expiration check (host layer clock). */
+static int64_t wall_clock_now(void)
+{
+    struct timespec ts = { 0 };
+    host_clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sgx_platform *plat;
@@ -182,7 +192,7 @@ static int ver_quote(struct sgx_platform *pl, sgxioc_ver_dcap_quote_arg_t *a)
     if (!q)
         return -ENOMEM;
     memcpy(q, a->quote_buf, a->quote_size);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = wall_clock_now();
     struct sgx_collateral c;
     struct sgx_collateral_opts o = { .now = now };
     err = sgx_collateral_make(pl, &o, &c);
