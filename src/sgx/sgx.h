@@ -90,6 +90,10 @@ quote3_error_t sgx_verify_quote(const uint8_t *quote, uint32_t quote_size,
                                 sgx_ql_qv_result_t *result, uint32_t supp_size,
                                 uint8_t *supp, const char **why);
 
+/* Intel's DCAP libraries (dlopen): 0 if both load with the needed entry
+ * points, -ENOENT (not present) / -ENOSYS; a one-line message in msg. */
+int sgx_intel_probe(char *msg, size_t len);
+
 /* Intel's production root public key. */
 extern const uint8_t sgx_intel_root_pub[65];
 

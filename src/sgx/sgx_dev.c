@@ -51,6 +51,19 @@ int sgx_dev_configure(const struct sgx_dev_config *c)
     cfg.dir = NULL; /* only used now */
     configured = 1;
     int r = 0;
+    if (c->provider == SGX_PROVIDER_INTEL || c->provider == SGX_PROVIDER_AUTO) {
+        char msg[512];
+        int found = sgx_intel_probe(msg, sizeof msg);
+        log_info("sgx", "intel provider: %s", msg);
+        if (c->provider == SGX_PROVIDER_INTEL) {
+            /* Intel only, and it is not there (or not implemented yet):
+             * no provider, so EIO and DETECT_DCAP_DRIVER 0 */
+            (void)found;
+            log_warn("sgx", "/dev/sgx: no DCAP provider: %s", msg);
+            pthread_mutex_unlock(&lock);
+            return 0;
+        }
+    }
     if (c->provider != SGX_PROVIDER_OFF && c->provider != SGX_PROVIDER_INTEL) {
         r = sgx_platform_open(c->dir, &plat);
         if (!r) {

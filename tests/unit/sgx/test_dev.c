@@ -128,6 +128,33 @@ static void test_reports(void **s)
     sgx_dev_shutdown();
 }
 
+static void test_intel_provider(void **s)
+{
+    char msg[512] = "";
+    int r = sgx_intel_probe(msg, sizeof msg);
+    assert_true(r == 0 || r == -ENOENT || r == -ENOSYS);
+    assert_true(strlen(msg) > 0);
+    if (r == -ENOENT)
+        assert_non_null(strstr(msg, "not present"));
+    /* asked for Intel only: no provider here */
+    struct sgx_dev_config c = { .provider = SGX_PROVIDER_INTEL };
+    assert_int_equal(sgx_dev_configure(&c), 0);
+    int dcap = -1;
+    uint32_t n;
+    assert_int_equal(sgx_dev_ioctl(SGXIOC_DETECT_DCAP_DRIVER, &dcap), 0);
+    assert_int_equal(dcap, 0);
+    if (sgx_dev_dcap_compiled())
+        assert_int_equal(sgx_dev_ioctl(SGXIOC_GET_DCAP_QUOTE_SIZE, &n), -EIO);
+    sgx_target_info_t ti;
+    assert_int_equal(sgx_dev_ioctl(SGXIOC_SELF_TARGET, &ti), -EIO);
+    /* auto: the simulated one when Intel's is not usable */
+    c.provider = SGX_PROVIDER_AUTO;
+    assert_int_equal(sgx_dev_configure(&c), 0);
+    assert_int_equal(sgx_dev_ioctl(SGXIOC_DETECT_DCAP_DRIVER, &dcap), 0);
+    assert_int_equal(dcap, sgx_dev_dcap_compiled());
+    sgx_dev_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_unknown_and_epid),
         cmocka_unit_test(test_dcap),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_intel_provider),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
