@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cli/cli_sgx.h"
 #include "cli/size.h"
 #include "util/log.h"
 
@@ -49,6 +50,10 @@ int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_
         fprintf(errf, "onespace: ONESPACE_TRACE=%s: expected 1 or 0\n", env->trace);
         return CLI_EXIT_USAGE;
     }
+
+    /* The relying party's commands (cmd_sgx.c) have their own arguments. */
+    if (argc >= 2 && (!strcmp(argv[1], "sgx") || !strcmp(argv[1], "quote")))
+        return cli_sgx_main(argc, argv, out, errf);
 
     struct cli_args a;
     char msg[512];

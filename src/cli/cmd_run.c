@@ -182,6 +182,7 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
     plan->opts.cwd = NULL;
     plan->opts.trace = plan->config.trace || a->trace || env_trace;
     plan->opts.no_fast_path = a->no_fast_path;
+    plan->opts.sgx_dir = instance ? dir : NULL; /* /dev/sgx's platform persists there */
     return 0;
 }
 

@@ -13,10 +13,13 @@
 #include "fs/poll_sigmask.h"
 #include "fs/vfs.h"
 #include "net/socket.h"
+#include "host/host_instance_fs.h"
 #include "host/host_thread.h"
 #include "process/exec.h"
 #include "process/signal.h"
 #include "process/runtime_state.h"
+#include "sgx/sgx.h"
+#include "sgx/sgx_dev.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
 #include "vm/process_vm.h"
@@ -65,6 +68,26 @@ static int exit_code_of(int status)
     return 1;
 }
 
+/* /dev/sgx: this instance's measurement is SHA-256 over the program's
+ * bytes and its guest path (what a relying party can recompute), or the
+ * path alone if the program cannot be read here. */
+static void runtime_sgx_configure(const struct runtime_opts *o)
+{
+    struct sgx_dev_config c = { .dir = o->sgx_dir, .provider = SGX_PROVIDER_AUTO };
+    char path[4096];
+    char *image = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/%s", o->root, o->argv[0]);
+    if (host_instance_read_file(path, 256u << 20, &image, &len) < 0)
+        len = 0;
+    sgx_measure(image, len, o->argv[0], strlen(o->argv[0]), c.mr_enclave);
+    free(image);
+    int err = sgx_dev_configure(&c);
+    if (err)
+        fprintf(stderr, "onespace: /dev/sgx: no simulated platform in %s: %s\n",
+                o->sgx_dir ? o->sgx_dir : "memory", strerror(-err));
+}
+
 int runtime_run(const struct runtime_opts *o)
 {
     if (!o->root || !o->argv || !o->argv[0]) {
@@ -94,6 +117,7 @@ int runtime_run(const struct runtime_opts *o)
     rt.max_threads = o->max_threads;
     rt.trace = o->trace;
     syscall_table_init();
+    runtime_sgx_configure(o);
     signal_notify_hook = entry_notify_thread;
     signal_kill_hook = entry_kick_process;
     pipe_set_sigpipe_hook(signal_raise_sigpipe);
@@ -122,5 +146,6 @@ int runtime_run(const struct runtime_opts *o)
     runtime_procfs_attach(NULL);
     runtime_state_destroy(&rt);
     user_space_vm_destroy(usv);
+    sgx_dev_shutdown();
     return err ? err : exit_code_of(status);
 }

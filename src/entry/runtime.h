@@ -26,6 +26,9 @@ struct runtime_opts {
     unsigned max_threads;           /* resource_limits.max_num_of_threads */
 
     bool trace;                     /* print every syscall (strace-like) */
+    /* Where /dev/sgx's simulated platform (keys, certificates) persists:
+     * the instance folder; NULL = a fresh one in memory for this run. */
+    const char *sgx_dir;
     bool no_fast_path;              /* keep every site on the trap path */
 };
 

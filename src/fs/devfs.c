@@ -1,6 +1,7 @@
 /* /dev: null, zero, full, random, urandom, tty (-ENXIO: onespace gives
- * guests no controlling terminal device), and the links stdin, stdout,
- * stderr, fd into /proc/self/fd. Also synth_stat for every synthetic node. */
+ * guests no controlling terminal device), sgx (Occlum's /dev/sgx: its
+ * ioctls go to src/sgx/sgx_dev.c), and the links stdin, stdout, stderr, fd
+ * into /proc/self/fd. Also synth_stat for every synthetic node. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,9 +10,10 @@
 
 #include "fs/vfs_internal.h"
 #include "host/host_fs.h"
+#include "sgx/sgx_dev.h"
 #include "util/compiler.h"
 
-enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY };
+enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY, DEV_SGX };
 
 static const struct {
     const char *name;
@@ -21,6 +23,7 @@ static const struct {
     { "null", DEV_NULL, 1, 3 },     { "zero", DEV_ZERO, 1, 5 },
     { "full", DEV_FULL, 1, 7 },     { "random", DEV_RANDOM, 1, 8 },
     { "urandom", DEV_URANDOM, 1, 9 }, { "tty", DEV_TTY, 5, 0 },
+    { "sgx", DEV_SGX, 10, 125 },
 };
 static const struct { const char *name, *target; } links[] = {
     { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
@@ -98,6 +101,8 @@ static struct dev_file *dv_of(struct file *f)
 static ssize_t dv_read(struct file *f, void *buf, size_t len)
 {
     switch (dv_of(f)->kind) {
+    case DEV_SGX:
+        return -EINVAL; /* an ioctl-only device */
     case DEV_NULL:
         return 0;
     case DEV_ZERO:
@@ -115,7 +120,10 @@ static ssize_t dv_read(struct file *f, void *buf, size_t len)
 
 static ssize_t dv_write(struct file *f, const void *buf, size_t len)
 {
-    return dv_of(f)->kind == DEV_FULL ? -ENOSPC : (ssize_t)len;
+    int kind = dv_of(f)->kind;
+    if (kind == DEV_SGX)
+        return -EINVAL;
+    return kind == DEV_FULL ? -ENOSPC : (ssize_t)len;
 }
 
 static ssize_t dv_pread(struct file *f, void *buf, size_t len, off_t off)
@@ -140,6 +148,13 @@ static int dv_stat(struct file *f, struct stat *st)
     return 0;
 }
 
+static int dv_ioctl(struct file *f, unsigned long cmd, void *arg)
+{
+    if (dv_of(f)->kind == DEV_SGX)
+        return sgx_dev_ioctl(cmd, arg);
+    return -ENOTTY;
+}
+
 static void dv_release(struct file *f)
 {
     struct dev_file *d = dv_of(f);
@@ -155,6 +170,7 @@ const struct file_ops devfs_file_ops = {
     .pwrite = dv_pwrite,
     .lseek = dv_lseek,
     .stat = dv_stat,
+    .ioctl = dv_ioctl,
     .release = dv_release,
 };
 

@@ -9,6 +9,8 @@
 
 #include "fs/eventfd.h"
 #include "fs/pipe.h"
+#include "process/process.h"
+#include "sgx/sgx_dev.h"
 #include "syscall/sys_fd_internal.h"
 
 SYS_STATIC(close) { return fd_table_close(sys_fds(self), (int)a[0]); }
@@ -151,8 +153,10 @@ SYS_STATIC(ioctl)
     size_t size;
     int dir = ioctl_layout(cmd, &size);
     /* Large enough for glibc's struct termios too (what host TCGETS fills
-     * is the kernel's smaller one). */
-    _Alignas(16) char buf[sizeof(struct termios) > 64 ? sizeof(struct termios) : 64];
+     * is the kernel's smaller one), and for /dev/sgx's 512-byte target info
+     * (SGXIOC_SELF_TARGET) and 432-byte report (SGXIOC_VERIFY_REPORT). */
+    _Alignas(16) char buf[512];
+    _Static_assert(sizeof(struct termios) <= sizeof buf, "ioctl buffer");
     if (dir < 0 || size > sizeof buf) {
         /* Unknown layout, or larger than any ioctl of ours: nothing we
          * could pass on safely. */
@@ -237,8 +241,17 @@ SYS_STATIC(eventfd2)
 
 SYS_STATIC(eventfd) { return eventfd_install(sys_fds(self), (unsigned)a[0], 0); }
 
+/* /dev/sgx's argument structs hold guest pointers: the device checks them
+ * against the calling process through this hook (see sgx_dev.h). */
+static int sgx_guest_check(uintptr_t addr, size_t len, int prot)
+{
+    struct thread *t = thread_current();
+    return t ? uaccess_check(t->proc, addr, len, prot) : -EFAULT;
+}
+
 void sys_register_fd_ctl(sys_fn *table)
 {
+    sgx_dev_set_guest_check(sgx_guest_check);
     table[__NR_close] = sys_close;
     table[__NR_close_range] = sys_close_range;
     table[__NR_dup] = sys_dup;
