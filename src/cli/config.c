@@ -371,6 +371,26 @@ static int parse_log(struct parser *p, json_object *obj, struct onespace_config 
     return 0;
 }
 
+static const char *const dcap_names[] = { "auto", "sim", "intel", "off" };
+
+static int parse_feature(struct parser *p, json_object *obj, struct onespace_config *c)
+{
+    char path[256];
+    json_object_object_foreach(obj, key, v) {
+        join_path(path, sizeof(path), "feature", key);
+        if (strcmp(key, "dcap") != 0)
+            return unknown_key(p, path, "dcap");
+        const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        size_t i = 0;
+        while (i < sizeof(dcap_names) / sizeof(dcap_names[0]) && strcmp(s, dcap_names[i]))
+            i++;
+        if (i == sizeof(dcap_names) / sizeof(dcap_names[0]))
+            return fail(p, path, "expected one of \"auto\", \"sim\", \"intel\", \"off\"");
+        c->dcap = (enum config_dcap)i;
+    }
+    return 0;
+}
+
 static int parse_top(struct parser *p, json_object *root, struct onespace_config *c)
 {
     if (!json_object_is_type(root, json_type_object))
@@ -392,6 +412,9 @@ static int parse_top(struct parser *p, json_object *root, struct onespace_config
         } else if (strcmp(key, "log") == 0) {
             if ((r = expect_object(p, key, v)) < 0 || (r = parse_log(p, v, c)) < 0)
                 return r;
+        } else if (strcmp(key, "feature") == 0) {
+            if ((r = expect_object(p, key, v)) < 0 || (r = parse_feature(p, v, c)) < 0)
+                return r;
         } else if (strcmp(key, "entry_points") == 0) {
             r = take_strings(p, key, v, "expected an array of absolute paths like \"/bin\"",
                              check_entry_point, &c->entry_points, &c->entry_point_count);
@@ -403,7 +426,7 @@ static int parse_top(struct parser *p, json_object *root, struct onespace_config
             char path[256];
             join_path(path, sizeof(path), "", key);
             return unknown_key(p, path,
-                               "resource_limits, process, vm, env, entry_points, log");
+                               "resource_limits, process, vm, env, entry_points, log, feature");
         }
     }
     /* Checks between fields, once every field is known. */
@@ -556,6 +579,10 @@ char *config_to_json(const struct onespace_config *c)
     json_object_object_add(log, "trace", json_object_new_boolean(c->trace));
     json_object_object_add(root, "log", log);
 
+    json_object *feature = json_object_new_object();
+    json_object_object_add(feature, "dcap", json_object_new_string(dcap_names[c->dcap]));
+    json_object_object_add(root, "feature", feature);
+
     const char *s = json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
     char *out = NULL;
@@ -573,4 +600,5 @@ void config_to_runtime_opts(const struct onespace_config *c, struct runtime_opts
     o->default_heap_size = (size_t)c->default_heap_size;
     o->max_threads = c->max_num_of_threads;
     o->trace = c->trace;
+    o->dcap_provider = (int)c->dcap;
 }

@@ -16,6 +16,10 @@
 
 struct runtime_opts;
 
+/* feature.dcap: which DCAP quote provider /dev/sgx uses (same order as
+ * the runtime's runtime_opts.dcap_provider). */
+enum config_dcap { CONFIG_DCAP_AUTO, CONFIG_DCAP_SIM, CONFIG_DCAP_INTEL, CONFIG_DCAP_OFF };
+
 struct onespace_config {
     uint64_t user_space_size;       /* resource_limits.user_space_size */
     unsigned max_num_of_threads;    /* resource_limits.max_num_of_threads */
@@ -28,6 +32,7 @@ struct onespace_config {
     size_t entry_point_count;
     enum log_level log_level;       /* log.level */
     bool trace;                     /* log.trace */
+    enum config_dcap dcap;          /* feature.dcap */
 };
 
 /* Defaults (documented in docs/config.md). */

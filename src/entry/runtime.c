@@ -73,7 +73,8 @@ static int exit_code_of(int status)
  * path alone if the program cannot be read here. */
 static void runtime_sgx_configure(const struct runtime_opts *o)
 {
-    struct sgx_dev_config c = { .dir = o->sgx_dir, .provider = SGX_PROVIDER_AUTO };
+    struct sgx_dev_config c = { .dir = o->sgx_dir,
+                                .provider = (enum sgx_provider)o->dcap_provider };
     char path[4096];
     char *image = NULL;
     size_t len = 0;

@@ -29,6 +29,7 @@ struct runtime_opts {
     /* Where /dev/sgx's simulated platform (keys, certificates) persists:
      * the instance folder; NULL = a fresh one in memory for this run. */
     const char *sgx_dir;
+    int dcap_provider;              /* feature.dcap: 0 auto, 1 sim, 2 intel, 3 off */
     bool no_fast_path;              /* keep every site on the trap path */
 };
 

@@ -160,7 +160,7 @@ static const struct {
     { "[]", "expected a JSON object at the top level" },
     { "42", "expected a JSON object at the top level" },
     { "{\"foo\": 1}",
-      "foo: unknown key (known: resource_limits, process, vm, env, entry_points, log)" },
+      "foo: unknown key (known: resource_limits, process, vm, env, entry_points, log, feature)" },
     { "{\"process\": {\"default_mmap_size\": \"32MB\"}}",
       "process.default_mmap_size: not needed: onespace has no per-process mmap size (every "
       "mmap comes from the shared resource_limits.user_space_size); remove it" },
