@@ -64,7 +64,10 @@ int sgx_dev_configure(const struct sgx_dev_config *c)
             return 0;
         }
     }
-    if (c->provider != SGX_PROVIDER_OFF && c->provider != SGX_PROVIDER_INTEL) {
+    /* "off" keeps the simulated reports and keys (they are about this
+     * instance, not DCAP) and removes only the DCAP ioctls, like the
+     * ONESPACE_DISABLE_DCAP build. */
+    if (c->provider != SGX_PROVIDER_INTEL) {
         r = sgx_platform_open(c->dir, &plat);
         if (!r) {
             struct sgx_identity id;
@@ -243,6 +246,8 @@ static int dcap_ioctl(struct sgx_platform *pl, unsigned long cmd, void *arg)
 #ifdef ONESPACE_DISABLE_DCAP
     return -ENOTTY;
 #else
+    if (cfg.provider == SGX_PROVIDER_OFF)
+        return -ENOTTY;     /* feature.dcap "off": as if compiled out */
     if (!pl)
         return -EIO; /* "DCAP device not ready" */
     switch (cmd) {
@@ -271,7 +276,7 @@ int sgx_dev_ioctl(unsigned long cmd, void *arg)
         return -EFAULT;
     int r;
     pthread_mutex_lock(&lock);
-    struct sgx_platform *pl = cfg.provider == SGX_PROVIDER_OFF ? NULL : platform();
+    struct sgx_platform *pl = platform();
     switch (cmd) {
     case SGXIOC_IS_EDMM_SUPPORTED: {
         int v = 0;
@@ -284,7 +289,7 @@ int sgx_dev_ioctl(unsigned long cmd, void *arg)
         r = -EOPNOTSUPP; /* EPID attestation is retired; use DCAP */
         break;
     case SGXIOC_DETECT_DCAP_DRIVER: {
-        int v = sgx_dev_dcap_compiled() && pl ? 1 : 0;
+        int v = sgx_dev_dcap_compiled() && pl && cfg.provider != SGX_PROVIDER_OFF ? 1 : 0;
         memcpy(arg, &v, sizeof v);
         r = 0;
         break;
