@@ -71,8 +71,9 @@ static int exit_code_of(int status)
 /* /dev/sgx: this instance's measurement is SHA-256 over the program's
  * bytes and its guest path (what a relying party can recompute), or the
  * path alone if the program cannot be read here. */
-static void runtime_sgx_configure(const struct runtime_opts *o)
+static void runtime_sgx_configure(void *arg)
 {
+    const struct runtime_opts *o = arg;
     struct sgx_dev_config c = { .dir = o->sgx_dir,
                                 .provider = (enum sgx_provider)o->dcap_provider };
     char path[4096];
@@ -118,7 +119,7 @@ int runtime_run(const struct runtime_opts *o)
     rt.max_threads = o->max_threads;
     rt.trace = o->trace;
     syscall_table_init();
-    runtime_sgx_configure(o);
+    sgx_dev_set_lazy_configure(runtime_sgx_configure, (void *)o);
     signal_notify_hook = entry_notify_thread;
     signal_kill_hook = entry_kick_process;
     pipe_set_sigpipe_hook(signal_raise_sigpipe);
@@ -145,6 +146,7 @@ int runtime_run(const struct runtime_opts *o)
     }
     int status = runtime_wait_all(&rt);
     runtime_procfs_attach(NULL);
+    sgx_dev_set_lazy_configure(NULL, NULL);
     runtime_state_destroy(&rt);
     user_space_vm_destroy(usv);
     sgx_dev_shutdown();

@@ -270,8 +270,32 @@ static int dcap_ioctl(struct sgx_platform *pl, unsigned long cmd, void *arg)
 #endif
 }
 
+static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*lazy_fn)(void *);
+static void *lazy_arg;
+
+void sgx_dev_set_lazy_configure(void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&lazy_lock);
+    lazy_fn = fn;
+    lazy_arg = arg;
+    pthread_mutex_unlock(&lazy_lock);
+}
+
+/* Concurrent first ioctls wait here until the configuration is done. */
+static void run_lazy_configure(void)
+{
+    pthread_mutex_lock(&lazy_lock);
+    void (*fn)(void *) = lazy_fn;
+    lazy_fn = NULL;
+    if (fn)
+        fn(lazy_arg);
+    pthread_mutex_unlock(&lazy_lock);
+}
+
 int sgx_dev_ioctl(unsigned long cmd, void *arg)
 {
+    run_lazy_configure();
     if (!arg)
         return -EFAULT;
     int r;

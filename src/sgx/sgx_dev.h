@@ -29,6 +29,12 @@ struct sgx_dev_config {
 /* Configure the instance's device (before guests run). Without a call the
  * device uses an in-memory simulated platform, opened at first use. */
 int sgx_dev_configure(const struct sgx_dev_config *c);
+
+/* Configure on first use instead: fn(arg) runs once, before the first
+ * ioctl (it calls sgx_dev_configure). Measuring the program and opening the
+ * platform cost more than the rest of an instance's start-up, and most
+ * programs never touch /dev/sgx. NULL: forget a pending one. */
+void sgx_dev_set_lazy_configure(void (*fn)(void *arg), void *arg);
 void sgx_dev_shutdown(void);
 
 /* 1 if the DCAP ioctls are compiled in (ONESPACE_DISABLE_DCAP not set). */
