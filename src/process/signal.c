@@ -188,17 +188,25 @@ static int send_locked(struct process *p, struct thread *target, const siginfo_t
     return err;
 }
 
+/* What every send starts with: a bad number, SIGKILL (done at once), an
+ * exiting target (nothing to do). true when the send is over (*ret set). */
+static bool send_settled(struct process *p, int sig, int *ret)
+{
+    *ret = 0;
+    if (sig < 1 || sig > 64)
+        *ret = -EINVAL;
+    else if (sig == SIGKILL)
+        signal_kill_process(p, SIGKILL, NULL);
+    else if (!atomic_load(&p->exiting))
+        return false;
+    return true;
+}
+
 static int send(struct process *p, struct thread *target, const siginfo_t *info)
 {
-    int sig = info->si_signo;
-    if (sig < 1 || sig > 64)
-        return -EINVAL;
-    if (sig == SIGKILL) {
-        signal_kill_process(p, SIGKILL, NULL);
-        return 0;
-    }
-    if (atomic_load(&p->exiting))
-        return 0;
+    int settled;
+    if (send_settled(p, info->si_signo, &settled))
+        return settled;
     pthread_mutex_lock(&p->lock);
     int err = send_locked(p, target, info);
     pthread_mutex_unlock(&p->lock);
@@ -217,16 +225,10 @@ int signal_send_thread(struct thread *t, const siginfo_t *info)
 
 int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
 {
-    int sig = info->si_signo;
-    if (sig < 1 || sig > 64)
-        return -EINVAL;
-    if (sig == SIGKILL) {
-        signal_kill_process(p, SIGKILL, NULL);
-        return 0;
-    }
-    if (atomic_load(&p->exiting))
-        return 0;
-    int ret = -ESRCH;
+    int ret;
+    if (send_settled(p, info->si_signo, &ret))
+        return ret;
+    ret = -ESRCH;
     pthread_mutex_lock(&p->lock);
     for (struct thread *t = p->threads; t; t = t->next) {
         if (t->tid == tid) {
