@@ -1,7 +1,7 @@
 /* /dev/sgx: Occlum's ioctl ABI (numbers and argument structs byte for byte,
  * so programs written for Occlum's /dev/sgx compile and run unchanged), the
  * SGX report/key structures, the ECDSA quote v3 layout and Intel's DCAP
- * result/error codes. Layouts and values: /work/shared/reference/dcap.md.
+ * result/error codes. Layouts and values: ../shared/reference/dcap.md (beside the repository).
  * Usable by guest programs (plain C11, no onespace internals). */
 #ifndef ONESPACE_SGX_H
 #define ONESPACE_SGX_H
