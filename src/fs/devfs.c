@@ -10,6 +10,7 @@
 
 #include "fs/vfs_internal.h"
 #include "host/host_fs.h"
+#include "host/host_random.h"
 #include "sgx/sgx_dev.h"
 #include "util/compiler.h"
 
@@ -113,7 +114,7 @@ static ssize_t dv_read(struct file *f, void *buf, size_t len)
         /* Linux returns at most 32 MiB minus a page per call */
         if (len > (1u << 25) - 4096)
             len = (1u << 25) - 4096;
-        return host_fs_getrandom(buf, len);
+        return host_getrandom(buf, len, 0);
     }
     }
 }

@@ -6,7 +6,6 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,7 +76,6 @@ int host_fs_faccessat(int dirfd, const char *name, int mode, int flags)
 {
     RET(syscall(SYS_faccessat2, dirfd, name, mode, flags));
 }
-ssize_t host_fs_getrandom(void *buf, size_t len) { RET(getrandom(buf, len, 0)); }
 
 int host_fs_mkdtemp(char *templ)
 {

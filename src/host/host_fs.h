@@ -1,7 +1,7 @@
 /* Host file-system calls relative to a directory fd: the only place that
  * calls the host's openat, fstatat, mkdirat, unlinkat, renameat2, linkat,
  * symlinkat, readlinkat, getdents64, ftruncate, fallocate, fsync,
- * fchmodat, fchownat, utimensat, fstatfs and getrandom. The VFS
+ * fchmodat, fchownat, utimensat, and fstatfs. The VFS
  * (src/fs/vfs*.c) only ever passes single path components (or "" with
  * AT_EMPTY_PATH) so the host never resolves a multi-component path.
  * Every function returns 0 / a value or a negative errno. */
@@ -41,8 +41,6 @@ int host_fs_fchown(int fd, uid_t uid, gid_t gid);
 int host_fs_fstatfs(int fd, struct statfs *st);
 /* faccessat2(2) (mode F_OK/R_OK/W_OK/X_OK). */
 int host_fs_faccessat(int dirfd, const char *name, int mode, int flags);
-/* getrandom(2), never blocking for long (GRND_NONBLOCK is not set). */
-ssize_t host_fs_getrandom(void *buf, size_t len);
 /* mkdtemp(3) on an absolute host template ("/tmp/xyzXXXXXX"). */
 int host_fs_mkdtemp(char *templ);
 /* A new private directory (mode 01777) for an instance's /tmp: under

@@ -5,8 +5,6 @@
 
 void host_ids_get(struct host_ids *out)
 {
-    out->uid = getuid();
-    out->euid = geteuid();
-    out->gid = getgid();
-    out->egid = getegid();
+    getresuid(&out->uid, &out->euid, &out->suid);
+    getresgid(&out->gid, &out->egid, &out->sgid);
 }

@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 struct host_ids {
-    uid_t uid, euid;
-    gid_t gid, egid;
+    uid_t uid, euid, suid;
+    gid_t gid, egid, sgid;
 };
 
 /* Never fails (getuid and friends cannot). */

@@ -3,23 +3,10 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-void host_get_ids(struct host_ids *ids)
-{
-    getresuid(&ids->uid, &ids->euid, &ids->suid);
-    getresgid(&ids->gid, &ids->egid, &ids->sgid);
-}
-
 int host_uname(struct utsname *u) { return uname(u) ? -errno : 0; }
-
-ssize_t host_getrandom(void *buf, size_t len, unsigned flags)
-{
-    ssize_t r = getrandom(buf, len, flags);
-    return r < 0 ? -errno : r;
-}
 
 int host_clock_gettime(clockid_t clk, struct timespec *ts)
 {

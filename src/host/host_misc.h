@@ -1,4 +1,4 @@
-/* Host facts a guest may ask for: identity, uname, clocks, randomness,
+/* Host facts a guest may ask for: uname, clocks,
  * system information, CPU affinity. Thin wrappers: 0 / value or -errno. */
 #ifndef ONESPACE_HOST_HOST_MISC_H
 #define ONESPACE_HOST_HOST_MISC_H
@@ -11,14 +11,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-struct host_ids {
-    uid_t uid, euid, suid;
-    gid_t gid, egid, sgid;
-};
-
-void host_get_ids(struct host_ids *ids);
 int host_uname(struct utsname *u);
-ssize_t host_getrandom(void *buf, size_t len, unsigned flags);
 int host_clock_gettime(clockid_t clk, struct timespec *ts);
 int host_clock_getres(clockid_t clk, struct timespec *ts);
 int host_sysinfo(struct sysinfo *si);

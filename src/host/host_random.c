@@ -4,6 +4,12 @@
 #include <errno.h>
 #include <sys/random.h>
 
+ssize_t host_getrandom(void *buf, size_t len, unsigned flags)
+{
+    ssize_t r = getrandom(buf, len, flags);
+    return r < 0 ? -errno : r;
+}
+
 int host_random_bytes(void *buf, size_t len)
 {
     unsigned char *p = buf;

@@ -9,7 +9,9 @@
 #include <sys/time.h>
 
 #include "events/waiter.h"
+#include "host/host_ids.h"
 #include "host/host_misc.h"
+#include "host/host_random.h"
 #include "process/runtime_state.h"
 #include "syscall/syscall.h"
 #include "syscall/uaccess.h"
@@ -38,7 +40,7 @@ SYS_STATIC(getsid)
 static struct host_ids ids(void)
 {
     struct host_ids i;
-    host_get_ids(&i);
+    host_ids_get(&i);
     return i;
 }
 SYS_STATIC(getuid) { return ids().uid; }

@@ -102,16 +102,19 @@ static long with_addr(struct thread *self, const uint64_t a[6],
 SYS_STATIC(bind) { return with_addr(self, a, socket_bind); }
 SYS_STATIC(connect) { return with_addr(self, a, socket_connect); }
 
-SYS_STATIC(listen)
+/* listen and shutdown: a socket fd and an int. */
+static long with_int(struct thread *self, const uint64_t a[6], int (*op)(struct file *, int))
 {
     struct file *f;
     int err = sys_get_file(self, a[0], &f);
     if (err)
         return err;
-    err = socket_listen(f, (int)a[1]);
+    err = op(f, (int)a[1]);
     file_put(f);
     return err;
 }
+
+SYS_STATIC(listen) { return with_int(self, a, socket_listen); }
 
 SYS_STATIC(accept4)
 {
@@ -313,16 +316,7 @@ SYS_STATIC(recvmsg)
     return r;
 }
 
-SYS_STATIC(shutdown)
-{
-    struct file *f;
-    int err = sys_get_file(self, a[0], &f);
-    if (err)
-        return err;
-    err = socket_shutdown(f, (int)a[1]);
-    file_put(f);
-    return err;
-}
+SYS_STATIC(shutdown) { return with_int(self, a, socket_shutdown); }
 
 /* getsockopt(fd, level, name, optval*, optlen*) */
 SYS_STATIC(getsockopt)
