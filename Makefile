@@ -14,7 +14,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Everything the build, the tests and the benchmarks need, as Debian packages.
 PKGS := cmake make gcc clang pkg-config libcmocka-dev libjson-c-dev \
-        libssl-dev libclang-rt-14-dev musl-tools
+        libssl-dev libclang-rt-14-dev musl-tools libcapstone-dev
 
 # Seconds each fuzz harness runs: in `make test` (ctest label fuzz) and in
 # `make fuzz` (the long run).

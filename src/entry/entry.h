@@ -49,6 +49,11 @@ bool entry_deliver_fault(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t 
 long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc);
 void entry_notify_thread(struct thread *t);
 
+/* Run syscall nr for the thread whose registers are in uc (trap path and
+ * fast path alike): the result goes to RAX, pending signals are delivered
+ * (uc may then point at a handler); may leave guest code for good. */
+void entry_syscall(struct guest_ctx *ctx, ucontext_t *uc, long nr);
+
 long entry_arch_prctl(struct guest_ctx *ctx, const uint64_t a[6]);
 __attribute__((noreturn)) void entry_exit_thread(struct guest_ctx *ctx, int code);
 __attribute__((noreturn)) void entry_exit_group(struct guest_ctx *ctx, int status);

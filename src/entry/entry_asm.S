@@ -7,34 +7,7 @@
  * sigreturn. A stub decides whether it interrupted guest code by the FS
  * base it finds: the guest's or the host's of this very context; anything
  * else (a host thread that inherited a GS base) is treated as host code. */
-#define GCTX_HOST_FS 0
-#define GCTX_GUEST_FS 8
-#define GCTX_REGS 16
-#define R(n) (GCTX_REGS + 8 * (n))
-
-/* Set the FS base to \reg. With kernel support for FSGSBASE, wrfsbase;
- * otherwise the kernel does not save a base written that way across
- * context switches (seen on these VMs: the instruction works, but the
- * kernel does not advertise it), so ask it with arch_prctl(ARCH_SET_FS).
- * Keeps every register but rax, rcx, r11 (and \reg itself). */
-.macro SETFS reg
-    cmpb $0, entry_use_wrfsbase(%rip)
-    je 101f
-    wrfsbase \reg
-    jmp 102f
-101:
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    movq \reg, %rsi
-    movl $0x1002, %edi
-    movl $158, %eax
-    syscall
-    popq %rdx
-    popq %rsi
-    popq %rdi
-102:
-.endm
+#include "entry/entry_asm_common.h"
 
     .text
 

@@ -286,6 +286,10 @@ void entry_notify_thread(struct thread *t)
 {
     waiter_interrupt(&t->waiter);
     struct guest_ctx *c = t->entry;
-    if (c)
+    if (c) {
+        /* Set before the kick: a thread on the fast path looks at it on
+         * its way out (entry_fast.S). */
+        __atomic_store_n(&c->notify, 1, __ATOMIC_SEQ_CST);
         host_thread_kick(c->host, ENTRY_KICK_SIGNAL);
+    }
 }

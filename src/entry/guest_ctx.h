@@ -21,21 +21,33 @@ struct guest_ctx {
     uint64_t host_fs;               /* 0: the host thread's TLS */
     uint64_t guest_fs;              /* 8: the guest's TLS (arch_prctl) */
     uint64_t regs[GR_COUNT];        /* 16: registers for entry_jump_to_guest */
+    /* The fast path (fastpath.c, entry_fast.S). */
+    uint64_t fast_stack;            /* 160: top of its stack (16-aligned) */
+    uint64_t xsave_area;            /* 168: 64-aligned XSAVE buffer */
+    uint32_t notify;                /* 176: nonzero: leave through the slow path */
+    uint32_t fast_pad;
+    uint64_t nr_tier1;              /* 184: syscalls handled without FS switch */
+    uint64_t nr_fast;               /* syscalls that came through a patched site */
+    uint64_t nr_trapped;            /* syscalls that trapped (SIGSYS) */
 
     struct thread *thread;
     pthread_t host;
     sigjmp_buf exit_jmp;            /* leaving guest code for good */
     void *altstack;
     size_t altstack_size;
+    void *fast_mem;                 /* fast-path stack and XSAVE buffer */
 };
 
-#define GCTX_HOST_FS 0
-#define GCTX_GUEST_FS 8
-#define GCTX_REGS 16
+#include "entry/entry_asm_common.h"
 
 _Static_assert(offsetof(struct guest_ctx, host_fs) == GCTX_HOST_FS, "asm offset");
 _Static_assert(offsetof(struct guest_ctx, guest_fs) == GCTX_GUEST_FS, "asm offset");
 _Static_assert(offsetof(struct guest_ctx, regs) == GCTX_REGS, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, fast_stack) == GCTX_FAST_STACK, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, xsave_area) == GCTX_XSAVE, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, notify) == GCTX_NOTIFY, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, nr_tier1) == GCTX_NR_TIER1, "asm offset");
+_Static_assert(offsetof(struct guest_ctx, nr_fast) == GCTX_NR_FAST, "asm offset");
 
 /* Assembly (entry_asm.S). */
 void entry_sigsys_stub(int, void *, void *);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "entry/fastpath.h"
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
 #include "syscall/uaccess.h"
@@ -90,6 +91,7 @@ static void *guest_thread_main(void *arg)
     host_sigaltstack(NULL, 0);
     waiter_bind_current(NULL);
     thread_set_current(NULL);
+    fastpath_thread_fini(ctx);
     free(ctx->altstack);
     free(ctx);
     thread_release(t);
@@ -107,6 +109,11 @@ int entry_start_thread(struct thread *t, const uint64_t *regs, uintptr_t guest_f
         free(ctx);
         return -ENOMEM;
     }
+    if (fastpath_thread_init(ctx)) {
+        free(ctx->altstack);
+        free(ctx);
+        return -ENOMEM;
+    }
     memcpy(ctx->regs, regs, sizeof(ctx->regs));
     ctx->guest_fs = guest_fs;
     ctx->thread = t;
@@ -116,6 +123,7 @@ int entry_start_thread(struct thread *t, const uint64_t *regs, uintptr_t guest_f
         err = host_thread_detach(ctx->host);
     if (err) {
         t->entry = NULL;
+        fastpath_thread_fini(ctx);
         free(ctx->altstack);
         free(ctx);
     }
@@ -133,10 +141,7 @@ void entry_kick_process(struct process *p, struct thread *except)
     for (struct thread *t = p->threads; t; t = t->next) {
         if (t == except)
             continue;
-        waiter_interrupt(&t->waiter);
-        struct guest_ctx *c = t->entry;
-        if (c)
-            host_thread_kick(c->host, ENTRY_KICK_SIGNAL);
+        entry_notify_thread(t);
     }
     pthread_mutex_unlock(&p->lock);
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "entry/entry.h"
+#include "entry/fastpath.h"
 #include "fs/pipe.h"
 #include "fs/poll_sigmask.h"
 #include "fs/vfs.h"
@@ -118,6 +119,8 @@ int runtime_run(const struct runtime_opts *o)
     rt.default_heap_size = o->default_heap_size;
     rt.max_threads = o->max_threads;
     rt.trace = o->trace;
+    fastpath_init(!o->no_fast_path);
+    fastpath_tier1_enabled = !o->trace;     /* tier 1 would bypass the trace */
     syscall_table_init();
     sgx_dev_set_lazy_configure(runtime_sgx_configure, (void *)o);
     signal_notify_hook = entry_notify_thread;
@@ -145,6 +148,8 @@ int runtime_run(const struct runtime_opts *o)
         thread_release(t);
     }
     int status = runtime_wait_all(&rt);
+    if (o->trace)
+        fastpath_print_stats(stderr);
     runtime_procfs_attach(NULL);
     sgx_dev_set_lazy_configure(NULL, NULL);
     runtime_state_destroy(&rt);

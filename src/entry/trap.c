@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "entry/fastpath.h"
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
 #include "syscall/syscall.h"
@@ -30,12 +31,19 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct guest_ctx *ctx = (struct guest_ctx *)host_get_gs();
     greg_t *g = uc->uc_mcontext.gregs;
-    long nr = si->si_syscall;
-    long ret;
     if (si->si_arch != AUDIT_ARCH_X86_64) {
         g[REG_RAX] = -ENOSYS;       /* int $0x80: i386 numbering, not ours */
         return;
     }
+    ctx->nr_trapped++;
+    fastpath_on_trap(ctx, (uintptr_t)g[REG_RIP], si->si_syscall);
+    entry_syscall(ctx, uc, si->si_syscall);
+}
+
+void entry_syscall(struct guest_ctx *ctx, ucontext_t *uc, long nr)
+{
+    greg_t *g = uc->uc_mcontext.gregs;
+    long ret;
     const uint64_t a[6] = { (uint64_t)g[REG_RDI], (uint64_t)g[REG_RSI], (uint64_t)g[REG_RDX],
                             (uint64_t)g[REG_R10], (uint64_t)g[REG_R8],  (uint64_t)g[REG_R9] };
     switch (nr) {
@@ -98,6 +106,16 @@ static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 {
     struct guest_ctx *ctx = in_guest ? (struct guest_ctx *)host_get_gs() : NULL;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (ctx && fastpath_in_text(rip)) {
+        /* onespace's fast path, still on the guest's FS: not guest code.
+         * A kick only needs the exit window to look again. */
+        if (sig == ENTRY_KICK_SIGNAL)
+            fastpath_kick_in_text(uc);
+        else
+            fatal_host_fault(sig, si, uc);
+        return;
+    }
     if (sig == ENTRY_KICK_SIGNAL) {
         /* From onespace code, the kick only ends a blocking host call
          * (EINTR); the syscall's return path then leaves. */
@@ -107,11 +125,12 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
             entry_deliver_signals(ctx, uc, -1);
         return;
     }
-    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     if (!ctx || !in_pool(rip)) {
         fatal_host_fault(sig, si, uc);
         return;
     }
+    if (sig == SIGTRAP && fastpath_sigtrap_retry(uc))
+        return;
     /* The guest's handler, if it has one; else the fault ends that guest
      * process only, as its signal would. */
     if (entry_deliver_fault(ctx, uc, si))

@@ -155,3 +155,17 @@ long host_futex_raw(uint32_t *uaddr, int op, uint32_t val, const struct timespec
 }
 
 uintptr_t host_auxv(unsigned long type) { return getauxval(type); }
+
+/* Cross-modifying code (the fast path patches guest code other threads
+ * may be running): after each step, every thread of this process must
+ * serialise its instruction stream. 0, or -errno if the kernel lacks it. */
+int host_membarrier_sync_core_register(void)
+{
+    long r = syscall(SYS_membarrier, 1 << 6 /* REGISTER_PRIVATE_EXPEDITED_SYNC_CORE */, 0, 0);
+    return r < 0 ? -errno : 0;
+}
+
+void host_membarrier_sync_core(void)
+{
+    syscall(SYS_membarrier, 1 << 5 /* PRIVATE_EXPEDITED_SYNC_CORE */, 0, 0);
+}

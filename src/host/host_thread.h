@@ -41,6 +41,11 @@ int host_thread_join(pthread_t t);
 int host_thread_detach(pthread_t t);
 /* Send signal `sig` to host thread t (tgkill). */
 int host_thread_kick(pthread_t t, int sig);
+/* membarrier(PRIVATE_EXPEDITED_SYNC_CORE): register once (0 or -errno),
+ * then make every thread of the process serialise its instruction fetch
+ * (after patching code they may run). */
+int host_membarrier_sync_core_register(void);
+void host_membarrier_sync_core(void);
 pid_t host_gettid(void);
 void host_sleep_ns(uint64_t ns);
 

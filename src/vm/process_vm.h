@@ -60,6 +60,17 @@ int process_vm_mincore(struct process_vm *vm, uintptr_t addr, size_t len,
  * least `prot` (PROT_READ and/or PROT_WRITE)? 0 or -EFAULT. len 0 is 0. */
 int process_vm_check_access(struct process_vm *vm, uintptr_t addr, size_t len, int prot);
 
+/* For the syscall fast path (src/entry/fastpath.c): run fn(arg) while the
+ * host pages of [addr, addr+len) are writable, if this process maps all of
+ * it privately and executable (the guest's own protection is unchanged;
+ * the host's goes back afterwards). Holds the process lock throughout, so
+ * no mprotect/munmap of the range races with it. 0, -EFAULT (not mapped
+ * so), or a host error. */
+int process_vm_patch_text(struct process_vm *vm, uintptr_t addr, size_t len,
+                          void (*fn)(void *arg), void *arg);
+/* Two words the fast path keeps per address space (its stub area: base,
+ * bytes used); zero in a new one. The caller serialises access. */
+uintptr_t *process_vm_fast_stubs(struct process_vm *vm);
 /* Added by vm-core, for tests: check this process's view (its chunk
  * references agree with the chunks' VMAs, every VMA it can see is in one of
  * its chunks). 0 or -EUCLEAN (logged). O(its chunks' VMAs). */

@@ -41,6 +41,9 @@ struct process_vm {
      * discard, as the last residency sample suggested. */
     bool zero_by_memset;
     unsigned zero_sample_in;
+    /* The syscall fast path's stub area in this address space (entry
+     * layer, process_vm_fast_stubs): base address and bytes used. */
+    uintptr_t fast_stubs[2];
 };
 
 /* How unmapping treats the host protection of a small piece in a multi

@@ -396,6 +396,54 @@ int process_vm_mincore(struct process_vm *vm, uintptr_t addr, size_t len, unsign
     return err;
 }
 
+/* ---- patching guest code (the syscall fast path) ---- */
+
+static int text_piece(struct vm_area *v, struct vm_range p, void *arg)
+{
+    struct process_vm *vm = arg;
+    (void)p;
+    if (v->owner != vm || (v->flags & (VMA_SHARED | VMA_SHM)) ||
+        !(vma_perms_for(v, vm) & VM_PERM_EXEC))
+        return -EFAULT;
+    return 0;
+}
+
+static int text_writable(struct vm_area *v, struct vm_range p, void *arg)
+{
+    (void)v;
+    (void)arg;
+    return host_mem_protect((void *)p.start, vm_range_size(p),
+                            PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
+static int text_restore(struct vm_area *v, struct vm_range p, void *arg)
+{
+    return host_mem_protect((void *)p.start, vm_range_size(p),
+                            vm_perms_to_host(vma_perms_for(v, arg)));
+}
+
+int process_vm_patch_text(struct process_vm *vm, uintptr_t addr, size_t len,
+                          void (*fn)(void *arg), void *arg)
+{
+    if (len == 0 || addr + len < addr)
+        return -EFAULT;
+    struct vm_range r = { ALIGN_DOWN(addr, PAGE_SIZE), ALIGN_UP(addr + len, PAGE_SIZE) };
+    pthread_mutex_lock(&vm->lock);
+    int err = walk_pieces(vm, r, text_piece, vm);
+    if (err)
+        err = -EFAULT;
+    else
+        err = walk_pieces(vm, r, text_writable, NULL);
+    if (!err)
+        fn(arg);
+    if (err != -EFAULT)
+        walk_pieces(vm, r, text_restore, vm);
+    pthread_mutex_unlock(&vm->lock);
+    return err;
+}
+
+uintptr_t *process_vm_fast_stubs(struct process_vm *vm) { return vm->fast_stubs; }
+
 /* ---- check_access ---- */
 
 struct access_walk {
