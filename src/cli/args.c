@@ -203,6 +203,7 @@ static const char help_main[] =
     "Environment:\n"
     "  ONESPACE_LOG=error|warn|info|debug|trace   log level (overrides log.level)\n"
     "  ONESPACE_TRACE=1                           same as run --trace\n"
+    "  ONESPACE_FAST_PATH=0                       same as run --no-fast-path\n"
     "\n"
     "The configuration file is described in docs/config.md.\n";
 

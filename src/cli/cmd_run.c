@@ -181,7 +181,10 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
     plan->opts.envp = plan->envp;
     plan->opts.cwd = NULL;
     plan->opts.trace = plan->config.trace || a->trace || env_trace;
-    plan->opts.no_fast_path = a->no_fast_path;
+    bool env_fast = true;
+    if (env && env->fast_path)
+        cli_env_trace(env->fast_path, &env_fast);
+    plan->opts.no_fast_path = a->no_fast_path || !env_fast;
     plan->opts.sgx_dir = instance ? dir : NULL; /* /dev/sgx's platform persists there */
     return 0;
 }

@@ -11,22 +11,54 @@
 
     .text
 
-/* SIGSYS from Syscall User Dispatch: always from guest code. */
+/* SIGSYS from Syscall User Dispatch: always from guest code.
+ *
+ * After the C handler delivered what was pending, a signal sent before we
+ * are back in guest code must not wait for the next syscall: senders set
+ * ctx->notify before they kick, the tail looks at it, and a kick that
+ * lands anywhere from the tail to the sigreturn is rewound to the tail
+ * (entry_async_c; r12 = our ucontext, r13 = our entry RSP, both kept by C
+ * and by SETFS). */
     .globl entry_sigsys_stub
     .type entry_sigsys_stub, @function
 entry_sigsys_stub:
     rdgsbase %rax
     testq %rax, %rax
     jz 9f
+    movq %rdx, %r12
+    movq %rsp, %r13
     movq GCTX_HOST_FS(%rax), %r8
     SETFS %r8
     subq $8, %rsp
     call entry_sigsys_c
+    .globl entry_sigsys_tail
+entry_sigsys_tail:
+    movq %r13, %rsp
+    rdfsbase %rax
+    rdgsbase %rcx
+    cmpq GCTX_HOST_FS(%rcx), %rax
+    je 1f
+    movq GCTX_HOST_FS(%rcx), %r8
+    SETFS %r8                       /* rewound after the switch below */
+1:  cmpl $0, %gs:GCTX_NOTIFY
+    je 2f
+    subq $8, %rsp
+    movq %r12, %rdi
+    call entry_sigsys_recheck
     addq $8, %rsp
-    rdgsbase %rax
+    jmp 1b
+2:  rdgsbase %rax
     movq GCTX_GUEST_FS(%rax), %r8
     SETFS %r8
     ret
+    /* Our sa_restorer for SIGSYS (bytes as entry_restorer's): inside the
+     * rewind range. */
+    .globl entry_sigsys_restorer
+entry_sigsys_restorer:
+    movq $15, %rax
+    syscall
+    .globl entry_sigsys_tail_end
+entry_sigsys_tail_end:
     /* Not a guest thread (GS base 0): a host thread whose syscall lies in
      * the pool cannot exist; report it (FS is the host's here). */
 9:  subq $8, %rsp

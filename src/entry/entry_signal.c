@@ -136,6 +136,9 @@ static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *i
     uint64_t old_mask = t->restore_mask ? t->saved_mask : t->sigmask;
     t->restore_mask = false;
     if (!setup_frame(t, uc, info, &sa, old_mask)) {
+        log_info("signal", "pid %d: no room for the frame of signal %d at sp %#llx (rip %#llx): "
+                 "killed", p->pid, sig, (unsigned long long)uc->uc_mcontext.gregs[REG_RSP],
+                 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }
@@ -250,6 +253,8 @@ long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc)
     uint64_t ucp = (uint64_t)g[REG_RSP];     /* the restorer's `ret` popped pretcode */
     struct kucontext kuc;
     if (uaccess_read(p, &kuc, ucp, sizeof(kuc))) {
+        log_info("signal", "pid %d: rt_sigreturn with an unreadable frame at %#llx: killed",
+                 p->pid, (unsigned long long)ucp);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }

@@ -53,6 +53,8 @@ _Static_assert(offsetof(struct guest_ctx, nr_fast) == GCTX_NR_FAST, "asm offset"
 void entry_sigsys_stub(int, void *, void *);
 void entry_async_stub(int, void *, void *);
 void entry_restorer(void);
+void entry_sigsys_restorer(void);
+extern const char entry_sigsys_tail[], entry_sigsys_tail_end[];
 __attribute__((noreturn)) void entry_jump_to_guest(struct guest_ctx *ctx);
 
 #endif

@@ -36,8 +36,20 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
         return;
     }
     ctx->nr_trapped++;
+    __atomic_store_n(&ctx->notify, 0, __ATOMIC_SEQ_CST);   /* see entry_sigsys_tail */
     fastpath_on_trap(ctx, (uintptr_t)g[REG_RIP], si->si_syscall);
     entry_syscall(ctx, uc, si->si_syscall);
+}
+
+/* The SIGSYS tail saw ctx->notify: something came in after delivery. */
+void entry_sigsys_recheck(ucontext_t *uc);
+void entry_sigsys_recheck(ucontext_t *uc)
+{
+    struct guest_ctx *ctx = (struct guest_ctx *)host_get_gs();
+    __atomic_store_n(&ctx->notify, 0, __ATOMIC_SEQ_CST);
+    if (entry_should_leave(ctx->thread))
+        entry_leave(ctx);
+    entry_deliver_signals(ctx, uc, -1);
 }
 
 void entry_syscall(struct guest_ctx *ctx, ucontext_t *uc, long nr)
@@ -106,19 +118,23 @@ static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 {
     struct guest_ctx *ctx = in_guest ? (struct guest_ctx *)host_get_gs() : NULL;
-    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    if (ctx && fastpath_in_text(rip)) {
-        /* onespace's fast path, still on the guest's FS: not guest code.
-         * A kick only needs the exit window to look again. */
-        if (sig == ENTRY_KICK_SIGNAL)
-            fastpath_kick_in_text(uc);
-        else
-            fatal_host_fault(sig, si, uc);
-        return;
-    }
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t rip = (uintptr_t)g[REG_RIP];
     if (sig == ENTRY_KICK_SIGNAL) {
-        /* From onespace code, the kick only ends a blocking host call
-         * (EINTR); the syscall's return path then leaves. */
+        if (!in_pool(rip)) {
+            /* onespace code (whatever the FS): the kick has ended a
+             * blocking host call (EINTR) if there was one; the way back
+             * to guest code looks at ctx->notify. Two stretches of that
+             * way, after their look, are run again from the look. */
+            if (host_get_gs() && rip >= (uintptr_t)entry_sigsys_tail &&
+                rip < (uintptr_t)entry_sigsys_tail_end) {
+                g[REG_RIP] = (greg_t)(uintptr_t)entry_sigsys_tail;
+                g[REG_RSP] = g[REG_R13];
+            } else if (ctx && fastpath_in_text(rip)) {
+                fastpath_kick_in_text(uc);
+            }
+            return;
+        }
         if (ctx && entry_should_leave(ctx->thread))
             entry_leave(ctx);
         if (ctx)
@@ -159,7 +175,7 @@ int entry_init(uintptr_t start, size_t len)
     pool_end = start + len;
     sigset_t block;
     sigemptyset(&block);
-    int err = host_signal_install(SIGSYS, (void *)entry_sigsys_stub, (void *)entry_restorer,
+    int err = host_signal_install(SIGSYS, (void *)entry_sigsys_stub, (void *)entry_sigsys_restorer,
                                   &block, 0);
     /* No SA_RESTART: a kick must end a blocking host call with EINTR. */
     static const int async[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, ENTRY_KICK_SIGNAL };

@@ -179,6 +179,10 @@ static int send_locked(struct process *p, struct thread *target, const siginfo_t
         struct thread *self = thread_current();
         if (self && self->proc == p && !(self->sigmask & SIG_BIT(sig)))
             notify = self;
+        /* Then the main thread, as Linux's complete_signal: a timer's
+         * SIGALRM interrupts what the main thread blocks in. */
+        if (!notify && main_t && !(main_t->sigmask & SIG_BIT(sig)))
+            notify = main_t;
         for (struct thread *t = p->threads; t && !notify; t = t->next)
             if (!(t->sigmask & SIG_BIT(sig)))
                 notify = t;
