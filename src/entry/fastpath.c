@@ -1,22 +1,27 @@
 /* The fast syscall path: patching sites, the per-site stubs, the slow tier
  * and the bookkeeping (docs/fastpath.md).
  *
- * A site is `mov $nr,%eax` (b8 imm32) right before `syscall` (0f 05). It is
- * patched only after it trapped once (so we know the exact address and
- * that it runs), into `jmp stub` (e9 rel32); the `syscall` bytes stay, so a
- * branch straight to them still traps. The stub, in a small executable
- * mapping of the same address space within +-2 GiB, does what the site
- * did and enters entry_fast_entry with the return address in RCX.
+ * A site is a `syscall` instruction in guest code that trapped twice. The
+ * whole instructions right before it that make at least 5 bytes (often
+ * just glibc's `mov $nr,%eax`) move into a per-site stub, in a small
+ * executable mapping of the same address space within +-2 GiB, and their
+ * place becomes `jmp stub` (e9 rel32, int3 after it); the `syscall` bytes
+ * stay, so a branch straight to them still traps. The stub runs the moved
+ * instructions and enters entry_fast_entry with the return address in RCX.
  *
- * Safety: the five bytes must really be one instruction. Code cannot be
- * decoded backwards for certain, so x86's self-synchronising decoding is
- * used: decoding (capstone) from each of several start points 16 to 32
- * bytes before the site must reach the site exactly, never run across
- * it; otherwise the site stays on the trap path ("ambiguous"). Other
- * threads may run the bytes while they change: int3 first, then the
- * displacement, then the jump opcode, with a membarrier(SYNC_CORE) after
- * each step; a thread that meets the int3 gets SIGTRAP and runs the site
- * again (fastpath_sigtrap_retry). */
+ * Safety. Code cannot be decoded backwards for certain, so x86's self-
+ * synchronising decoding (capstone) is used: every chain decoded from 32
+ * to 48 bytes before must reach the `syscall` exactly and agree on the
+ * instruction starts; moved instructions must not branch or address
+ * relative to RIP. The first moved instruction is at least 5 bytes, so
+ * the jump covers no other instruction start; the later moved ones become
+ * int3, and a thread that reaches one (stopped there by preemption or a
+ * signal, or by a branch) traps and goes on at the same point in the stub.
+ * Other threads may run the bytes while they change: int3 on every moved
+ * instruction first, then the rest, then the jump opcode, with a
+ * membarrier(SYNC_CORE) after each step; a thread that meets the first
+ * int3 runs it again until the jump is there
+ * (fastpath_sigtrap_retry). */
 #include "entry/fastpath.h"
 
 #include <capstone/capstone.h>
@@ -32,12 +37,14 @@
 #include "entry/entry.h"
 #include "host/host_thread.h"
 #include "util/log.h"
+#include "process/runtime_state.h"
 #include "vm/process_vm.h"
+#include "vm/user_space_vm.h"
 
 #define FAST_STACK_SIZE (256 * 1024)
 #define STUB_AREA_SIZE (64 * 1024)
-#define STUB_SIZE 32
-#define SITE_LEN 7                      /* b8 imm32 0f 05 */
+#define STUB_SIZE 48                    /* moved code (<= 16), movabs, jmp, address */
+#define PATCH_ON_TRAP 2                 /* patch a site on its second trap */
 #define RECENT_SITES 64
 #define SEEN_CAP 16384                  /* sites looked at (power of 2) */
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -51,8 +58,23 @@ static bool have_sync_core;
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 static csh decoder;
 static cs_insn *decoded;
-static struct { uintptr_t site; const void *vm; } seen[SEEN_CAP];
+static struct seen_site {
+    uintptr_t site;                     /* its `syscall` instruction */
+    const void *vm;
+    unsigned traps;
+} seen[SEEN_CAP];
 static unsigned nr_seen;
+
+/* Sites where more than one instruction moved: a signal handler's frame
+ * may hold a resume address between them (fastpath_sigtrap_retry). An
+ * entry counts only while its address space has the same stub area id. */
+#define MOVED_CAP 1024
+static struct moved_range {
+    const struct process_vm *vm;
+    uintptr_t stubs_id, p, sc, stub;
+} moved_ranges[MOVED_CAP];
+static _Atomic unsigned nr_moved_ranges;
+static uintptr_t next_stubs_id = 1;
 
 static _Atomic uintptr_t patching_site;
 static _Atomic uintptr_t recent[RECENT_SITES];
@@ -83,6 +105,7 @@ int fastpath_init(bool want)
     xsave_size = b;
     xsave_features = xgetbv0();
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &decoder) != CS_ERR_OK ||
+        cs_option(decoder, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
         !(decoded = cs_malloc(decoder))) {
         log_warn("fastpath", "no x86 decoder: every syscall takes the trap path");
         return 0;
@@ -132,64 +155,114 @@ void fastpath_thread_fini(struct guest_ctx *ctx)
 
 /* ---- deciding whether a site can be patched ---- */
 
-/* Calls that need the kernel's own signal frame or replace the caller's
- * context: they keep trapping. */
-static bool nr_stays_on_trap_path(long nr)
-{
-    switch (nr) {
-    case __NR_rt_sigreturn: case __NR_clone: case __NR_clone3: case __NR_fork:
-    case __NR_vfork: case __NR_execve: case __NR_execveat:
-        return true;
-    default:
-        return nr < 0 || nr > 0xffff;
-    }
-}
-
-/* Was (site, vm) looked at already? Records it if not. */
-static bool seen_before(uintptr_t site, const void *vm)
+/* The site's entry in the table of sites seen (site, address space), new
+ * or old; NULL when the table is full (then no more sites are patched). */
+static struct seen_site *seen_site(uintptr_t site, const void *vm)
 {
     unsigned h = (unsigned)((site * 0x9E3779B97F4A7C15ULL) >> 50) & (SEEN_CAP - 1);
     for (unsigned i = 0; i < SEEN_CAP; i++, h = (h + 1) & (SEEN_CAP - 1)) {
         if (seen[h].site == site && seen[h].vm == vm)
-            return true;
+            return &seen[h];
         if (!seen[h].site) {
             if (nr_seen >= SEEN_CAP * 3 / 4)
-                return true;    /* full: stop looking at new sites */
-            seen[h].site = site;
-            seen[h].vm = vm;
+                return NULL;
+            seen[h] = (struct seen_site){ .site = site, .vm = vm };
             nr_seen++;
-            return false;
+            return &seen[h];
         }
     }
+    return NULL;
+}
+
+/* The start of the readable guest bytes before `at`, page by page, at
+ * most `span` before it. */
+static uintptr_t readable_from(struct process_vm *vm, uintptr_t at, size_t span)
+{
+    uintptr_t lo = at & ~4095UL;
+    while (at - lo < span && lo >= 4096 &&
+           !process_vm_check_access(vm, lo - 4096, 4096, PROT_READ))
+        lo -= 4096;
+    return at - lo > span ? at - span : lo;
+}
+
+/* Decode one instruction at *addr (advancing it); false if invalid. */
+static bool decode_one(uintptr_t *addr, uintptr_t limit)
+{
+    const uint8_t *code = (const uint8_t *)*addr;
+    size_t size = limit - *addr;
+    uint64_t a = *addr;
+    if (!cs_disasm_iter(decoder, &code, &size, &a, decoded))
+        return false;
+    *addr = a;
     return true;
 }
 
-/* Decode from `from` towards the site: 1 if an instruction ends exactly
- * at the site, 0 if one runs across it, -1 if the bytes do not decode. */
-static int chain_reaches(uintptr_t from, uintptr_t site)
+/* Instruction starts in the RELOC_MAX bytes before the `syscall` at sc, as
+ * x86's self-synchronising decoding gives them: every chain decoded from
+ * a start 32 to 48 bytes before must reach sc exactly (never run across
+ * it) and agree on those starts. n starts (ascending) in out; 0 when it is
+ * not certain. */
+#define RELOC_MAX 16
+static int boundaries(uintptr_t lo, uintptr_t sc, uintptr_t *out)
 {
-    const uint8_t *code = (const uint8_t *)from;
-    size_t size = site + SITE_LEN - from;
-    uint64_t addr = from;
-    while (addr < site) {
-        if (!cs_disasm_iter(decoder, &code, &size, &addr, decoded))
-            return -1;
+    int n = -1, land = 0;
+    uintptr_t first[RELOC_MAX];
+    for (uintptr_t from = sc - 48; from <= sc - 32; from++) {
+        if (from < lo)
+            continue;
+        uintptr_t a = from;
+        int k = 0;
+        uintptr_t mine[RELOC_MAX];
+        while (a < sc) {
+            uintptr_t at = a;
+            if (!decode_one(&a, sc + 2))
+                break;
+            if (sc - at <= RELOC_MAX)
+                mine[k++] = at;
+        }
+        if (a != sc) {
+            if (a > sc) {
+                log_debug("fastpath", "syscall %#lx: decoding from %#lx runs across it",
+                          (unsigned long)sc, (unsigned long)from);
+                return 0;
+            }
+            continue;           /* did not decode */
+        }
+        if (n < 0) {
+            n = k;
+            memcpy(first, mine, sizeof(uintptr_t) * (size_t)k);
+        } else if (n != k || memcmp(first, mine, sizeof(uintptr_t) * (size_t)k)) {
+            log_debug("fastpath", "syscall %#lx: chains disagree (from %#lx)", (unsigned long)sc,
+                      (unsigned long)from);
+            return 0;
+        }
+        land++;
     }
-    return addr == site ? 1 : 0;
+    if (land == 0 || n <= 0)
+        return 0;
+    memcpy(out, first, sizeof(uintptr_t) * (size_t)n);
+    return n;
 }
 
-static bool unambiguous(struct process_vm *vm, uintptr_t site)
+/* Can the instruction just decoded run elsewhere unchanged? */
+static bool relocatable(void)
 {
-    int land = 0;
-    for (uintptr_t from = site - 32; from <= site - 16; from++) {
-        if (process_vm_check_access(vm, from, site - from, PROT_READ))
-            continue;
-        int r = chain_reaches(from, site);
-        if (r == 0)
+    const cs_detail *d = decoded->detail;
+    for (int i = 0; i < d->groups_count; i++) {
+        switch (d->groups[i]) {
+        case CS_GRP_JUMP: case CS_GRP_CALL: case CS_GRP_RET: case CS_GRP_INT:
+        case CS_GRP_IRET: case CS_GRP_PRIVILEGE: case CS_GRP_BRANCH_RELATIVE:
             return false;
-        land += r == 1;
+        default:
+            break;
+        }
     }
-    return land > 0;
+    for (int i = 0; i < d->x86.op_count; i++) {
+        const cs_x86_op *op = &d->x86.operands[i];
+        if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP)
+            return false;
+    }
+    return true;
 }
 
 /* ---- writing ---- */
@@ -198,6 +271,8 @@ struct text_write {
     uintptr_t addr;
     const uint8_t *bytes;
     size_t len;
+    const uintptr_t *starts;            /* instruction starts in it (write_jump) */
+    int nstarts;
 };
 
 static void write_stub(void *arg)
@@ -214,14 +289,16 @@ static void sync_cores(void)
         atomic_thread_fence(memory_order_seq_cst);
 }
 
-/* int3, displacement, opcode: a racing thread sees the old instruction,
- * an int3 (and retries), or the new jump. */
+/* int3 on every instruction start, the rest, the jump opcode: a racing
+ * thread sees old instructions, an int3 (and retries or goes on in the
+ * stub), or the new jump. */
 static void write_jump(void *arg)
 {
     struct text_write *w = arg;
     volatile uint8_t *b = (volatile uint8_t *)w->addr;
     atomic_store(&patching_site, w->addr);
-    b[0] = 0xcc;
+    for (int i = 0; i < w->nstarts; i++)
+        b[w->starts[i] - w->addr] = 0xcc;
     sync_cores();
     for (size_t i = 1; i < w->len; i++)
         b[i] = w->bytes[i];
@@ -233,11 +310,17 @@ static void write_jump(void *arg)
 }
 
 /* A stub slot within reach of site, or 0 (the reason counted). */
-static uintptr_t stub_slot(struct process_vm *vm, uintptr_t site)
+static uintptr_t stub_slot(struct guest_ctx *ctx, struct process_vm *vm, uintptr_t site)
 {
     uintptr_t *st = process_vm_fast_stubs(vm);
     if (!st[0]) {
-        long a = process_vm_mmap(vm, 0, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+        /* Near the top of the pool, away from where the guest's own
+         * mappings go (and from holes it just unmapped: a program may
+         * rely on such an address staying unmapped). */
+        struct process *proc = ctx->thread->proc;
+        struct vm_range pool = user_space_vm_range(proc->rt->usv);
+        uintptr_t hint = pool.end - STUB_AREA_SIZE * (1 + ((uintptr_t)proc->pid & 255));
+        long a = process_vm_mmap(vm, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
                                  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
         if (a < 0) {
             atomic_fetch_add(&totals.refused_memory, 1);
@@ -245,6 +328,7 @@ static uintptr_t stub_slot(struct process_vm *vm, uintptr_t site)
         }
         st[0] = (uintptr_t)a;
         st[1] = 0;
+        st[2] = next_stubs_id++;
     }
     int64_t rel = (int64_t)(st[0] + st[1]) - (int64_t)(site + 5);
     if (st[1] + STUB_SIZE > STUB_AREA_SIZE || rel != (int32_t)rel) {
@@ -254,60 +338,115 @@ static uintptr_t stub_slot(struct process_vm *vm, uintptr_t site)
     return st[0] + st[1];
 }
 
+/* Choose what moves into the stub: the whole instructions from the
+ * nearest one of at least 5 bytes (the jump fits in it, so no other
+ * instruction start is overwritten by the jump) up to the syscall at sc.
+ * Their starts go to *mv; 0 or -1 (the reason counted). */
+struct moved_code {
+    uintptr_t p;                        /* the first moved instruction */
+    uintptr_t starts[RELOC_MAX];        /* every moved instruction's start */
+    int n;
+};
+
+static int choose_moved(struct process_vm *vm, uintptr_t sc, struct moved_code *mv)
+{
+    uintptr_t starts[RELOC_MAX];
+    uintptr_t lo = readable_from(vm, sc, 64);
+    int n = boundaries(lo, sc, starts);
+    if (n <= 0) {
+        atomic_fetch_add(&totals.refused_ambiguous, 1);
+        return -1;
+    }
+    int i = n - 1;
+    while (i >= 0 && (i + 1 < n ? starts[i + 1] : sc) - starts[i] < 5)
+        i--;
+    if (i < 0) {
+        atomic_fetch_add(&totals.refused_pattern, 1);
+        return -1;
+    }
+    for (int k = i; k < n; k++) {
+        uintptr_t a = starts[k];
+        if (!decode_one(&a, sc) || !relocatable()) {
+            atomic_fetch_add(&totals.refused_pattern, 1);
+            return -1;
+        }
+    }
+    mv->p = starts[i];
+    mv->n = n - i;
+    memcpy(mv->starts, starts + i, sizeof(uintptr_t) * (size_t)mv->n);
+    return 0;
+}
+
 void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
 {
     if (!enabled)
         return;
     struct process_vm *vm = ctx->thread->proc->vm;
-    uintptr_t site = after - SITE_LEN;
+    uintptr_t sc = after - 2;
     pthread_mutex_lock(&patch_lock);
-    if (seen_before(site, vm))
+    struct seen_site *ss = seen_site(sc, vm);
+    /* A site is patched on its second trap: a program's one-time calls
+     * (start-up, exit) are not worth the patching. */
+    if (!ss || ++ss->traps != PATCH_ON_TRAP)
         goto out;
-    const uint8_t *b = (const uint8_t *)site;
-    uint32_t imm;
-    if (process_vm_check_access(vm, site, SITE_LEN, PROT_READ) || b[0] != 0xb8 ||
-        b[5] != 0x0f || b[6] != 0x05 || (memcpy(&imm, b + 1, 4), (long)imm != nr)) {
-        atomic_fetch_add(&totals.refused_pattern, 1);
-        goto out;
-    }
-    if (nr_stays_on_trap_path(nr)) {
+    if (fastpath_nr_traps(nr)) {
         atomic_fetch_add(&totals.refused_nr, 1);
         goto out;
     }
-    if (!unambiguous(vm, site)) {
-        atomic_fetch_add(&totals.refused_ambiguous, 1);
+    if (process_vm_check_access(vm, sc, 2, PROT_READ))
+        goto out;
+    struct moved_code mv;
+    if (choose_moved(vm, sc, &mv))
+        goto out;
+    uintptr_t p = mv.p;
+    unsigned nmoved = atomic_load(&nr_moved_ranges);
+    if (mv.n > 1 && nmoved >= MOVED_CAP) {
+        atomic_fetch_add(&totals.refused_memory, 1);
         goto out;
     }
-    uintptr_t stub = stub_slot(vm, site);
+    uintptr_t stub = stub_slot(ctx, vm, p);
     if (!stub)
         goto out;
 
-    /* mov $nr,%eax; movabs $after,%rcx; jmp *0(%rip); .quad entry */
+    /* <the moved instructions>; movabs $after,%rcx; jmp *0(%rip); .quad entry */
     uint8_t code[STUB_SIZE];
+    size_t moved = sc - p, k = moved;
     memset(code, 0xcc, sizeof(code));
-    code[0] = 0xb8;
-    memcpy(code + 1, &imm, 4);
-    code[5] = 0x48;
-    code[6] = 0xb9;
+    memcpy(code, (const void *)p, moved);
+    code[k++] = 0x48;
+    code[k++] = 0xb9;
     uint64_t ret = after;
-    memcpy(code + 7, &ret, 8);
-    code[15] = 0xff;
-    code[16] = 0x25;
-    memset(code + 17, 0, 4);
+    memcpy(code + k, &ret, 8);
+    k += 8;
+    code[k++] = 0xff;
+    code[k++] = 0x25;
+    memset(code + k, 0, 4);
+    k += 4;
     uint64_t target = (uint64_t)(uintptr_t)entry_fast_entry;
-    memcpy(code + 21, &target, 8);
-    struct text_write sw = { stub, code, sizeof(code) };
+    memcpy(code + k, &target, 8);
+    struct text_write sw = { stub, code, sizeof(code), NULL, 0 };
     if (process_vm_patch_text(vm, stub, sizeof(code), write_stub, &sw)) {
         atomic_fetch_add(&totals.refused_memory, 1);
         goto out;
     }
     process_vm_fast_stubs(vm)[1] += STUB_SIZE;
 
-    uint8_t jump[5] = { 0xe9 };
-    int32_t rel = (int32_t)((int64_t)stub - (int64_t)(site + 5));
+    /* jmp stub, then int3 up to the syscall: a thread that comes to one of
+     * the later moved instructions (stopped there, a signal frame, a
+     * branch) traps and goes on in the stub (fastpath_sigtrap_retry).
+     * Known before the bytes change. */
+    if (mv.n > 1) {
+        moved_ranges[nmoved] = (struct moved_range){ vm, process_vm_fast_stubs(vm)[2], p, sc,
+                                                     stub };
+        atomic_store_explicit(&nr_moved_ranges, nmoved + 1, memory_order_release);
+    }
+    uint8_t jump[RELOC_MAX];
+    memset(jump, 0xcc, sizeof(jump));
+    jump[0] = 0xe9;
+    int32_t rel = (int32_t)((int64_t)stub - (int64_t)(p + 5));
     memcpy(jump + 1, &rel, 4);
-    struct text_write jw = { site, jump, sizeof(jump) };
-    if (process_vm_patch_text(vm, site, sizeof(jump), write_jump, &jw))
+    struct text_write jw = { p, jump, moved, mv.starts, mv.n };
+    if (process_vm_patch_text(vm, p, moved, write_jump, &jw))
         atomic_fetch_add(&totals.refused_memory, 1);
     else
         atomic_fetch_add(&totals.sites_patched, 1);
@@ -330,10 +469,21 @@ void fastpath_kick_in_text(ucontext_t *uc)
         g[REG_RIP] = (greg_t)(uintptr_t)entry_fast_exit_window;
 }
 
-bool fastpath_sigtrap_retry(ucontext_t *uc)
+bool fastpath_sigtrap_retry(struct process_vm *vm, ucontext_t *uc)
 {
     greg_t *g = uc->uc_mcontext.gregs;
     uintptr_t at = (uintptr_t)g[REG_RIP] - 1;
+    /* A later moved instruction: the same point in the stub. */
+    unsigned n = atomic_load_explicit(&nr_moved_ranges, memory_order_acquire);
+    for (unsigned i = 0; i < n; i++) {
+        const struct moved_range *m = &moved_ranges[i];
+        if (at > m->p && at < m->sc && m->vm == vm &&
+            m->stubs_id == process_vm_fast_stubs(vm)[2] && *(const volatile uint8_t *)at == 0xcc) {
+            g[REG_RIP] = (greg_t)(m->stub + (at - m->p));
+            return true;
+        }
+    }
+    /* The first one, being patched: run it again. */
     bool ours = at == atomic_load(&patching_site);
     for (unsigned i = 0; !ours && i < RECENT_SITES; i++)
         ours = atomic_load(&recent[i]) == at && *(const volatile uint8_t *)at == 0xe9;

@@ -28,9 +28,11 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr);
  * guest's FS)? A kick there only rewinds the exit window. */
 bool fastpath_in_text(uintptr_t rip);
 void fastpath_kick_in_text(ucontext_t *uc);
-/* SIGTRAP in guest code: the int3 of a site being patched? Then uc is set
- * to run the site again (true). */
-bool fastpath_sigtrap_retry(ucontext_t *uc);
+/* SIGTRAP in guest code: the int3 of a site being patched (uc set to run
+ * it again), or of an instruction that moved into a stub (uc set to the
+ * same point in the stub)? */
+struct process_vm;
+bool fastpath_sigtrap_retry(struct process_vm *vm, ucontext_t *uc);
 
 /* Totals, printed at exit in trace mode (and by benchmarks). */
 struct fastpath_stats {
@@ -40,6 +42,20 @@ struct fastpath_stats {
 };
 void fastpath_get_stats(struct fastpath_stats *out);
 void fastpath_print_stats(FILE *f);
+
+/* Calls that need the kernel's own signal frame or replace the caller's
+ * context: a site first seen with one of them keeps trapping; a patched
+ * site that makes one later is sent back to its `syscall` instruction. */
+static inline bool fastpath_nr_traps(long nr)
+{
+    switch (nr) {
+    case 15: case 56: case 57: case 58: case 59: case 322: case 435:
+        /* rt_sigreturn clone fork vfork execve execveat clone3 */
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* Called from entry_fast.S. Tier 1 (fastpath_tier1.c): 1 if nr was
  * answered (result in ctx->regs[GR_RAX]); runs with the guest's FS. */

@@ -21,6 +21,12 @@ int fastpath_tier1(struct guest_ctx *ctx, long nr)
 {
     const struct thread *t = ctx->thread;
     long ret;
+    if (fastpath_nr_traps(nr)) {
+        /* Back to the site's own `syscall`: it traps, and the trap path
+         * has the kernel's signal frame these calls need. */
+        ctx->regs[GR_RIP] -= 2;
+        return 1;
+    }
     if (!__atomic_load_n(&fastpath_tier1_enabled, __ATOMIC_RELAXED))
         return 0;
     switch (nr) {

@@ -145,7 +145,7 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
         fatal_host_fault(sig, si, uc);
         return;
     }
-    if (sig == SIGTRAP && fastpath_sigtrap_retry(uc))
+    if (sig == SIGTRAP && fastpath_sigtrap_retry(ctx->thread->proc->vm, uc))
         return;
     /* The guest's handler, if it has one; else the fault ends that guest
      * process only, as its signal would. */

@@ -68,8 +68,8 @@ int process_vm_check_access(struct process_vm *vm, uintptr_t addr, size_t len, i
  * so), or a host error. */
 int process_vm_patch_text(struct process_vm *vm, uintptr_t addr, size_t len,
                           void (*fn)(void *arg), void *arg);
-/* Two words the fast path keeps per address space (its stub area: base,
- * bytes used); zero in a new one. The caller serialises access. */
+/* Three words the fast path keeps per address space (its stub area: base,
+ * bytes used, an id); zero in a new one. The caller serialises access. */
 uintptr_t *process_vm_fast_stubs(struct process_vm *vm);
 /* Added by vm-core, for tests: check this process's view (its chunk
  * references agree with the chunks' VMAs, every VMA it can see is in one of

@@ -42,8 +42,8 @@ struct process_vm {
     bool zero_by_memset;
     unsigned zero_sample_in;
     /* The syscall fast path's stub area in this address space (entry
-     * layer, process_vm_fast_stubs): base address and bytes used. */
-    uintptr_t fast_stubs[2];
+     * layer, process_vm_fast_stubs): base address, bytes used, an id. */
+    uintptr_t fast_stubs[3];
 };
 
 /* How unmapping treats the host protection of a small piece in a multi
