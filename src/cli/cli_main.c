@@ -36,7 +36,7 @@ static int do_run(const struct cli_args *a, const struct cli_host_env *env, cli_
 int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_fn run,
              FILE *out, FILE *errf)
 {
-    static const struct cli_host_env no_env = { NULL, NULL };
+    static const struct cli_host_env no_env = { NULL, NULL, NULL };
     if (!env)
         env = &no_env;
     enum log_level level;
@@ -48,6 +48,10 @@ int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_
     }
     if (env->trace && cli_env_trace(env->trace, &trace) < 0) {
         fprintf(errf, "onespace: ONESPACE_TRACE=%s: expected 1 or 0\n", env->trace);
+        return CLI_EXIT_USAGE;
+    }
+    if (env->stats && cli_env_trace(env->stats, &trace) < 0) {
+        fprintf(errf, "onespace: ONESPACE_STATS=%s: expected 1 or 0\n", env->stats);
         return CLI_EXIT_USAGE;
     }
 
