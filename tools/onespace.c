@@ -11,6 +11,7 @@ int main(int argc, char **argv)
         .log = getenv("ONESPACE_LOG"),
         .trace = getenv("ONESPACE_TRACE"),
         .fast_path = getenv("ONESPACE_FAST_PATH"),
+        .stats = getenv("ONESPACE_STATS"),
     };
     return cli_main(argc, argv, &env, runtime_run, stdout, stderr);
 }

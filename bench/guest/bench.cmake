@@ -9,7 +9,7 @@
 set(BG_SRC ${CMAKE_CURRENT_LIST_DIR}/programs)
 set(BG_OUT ${CMAKE_CURRENT_BINARY_DIR}/guest_programs)
 set(BG_PROGRAMS empty getpid mmap_munmap pipe_pingpong pipe_throughput
-    spawn_wait thread_create_join)
+    spawn_wait thread_create_join epoll_server)
 set(BG_MUSL_PROGRAMS getpid)              # also built with musl (`_musl` figures)
 set(BG_HEADERS ${BG_SRC}/gbench.h ${BG_SRC}/pipe_proc.h)
 set(BG_CFLAGS -O2 -pthread -Wall -Wextra -Werror -D_GNU_SOURCE)

@@ -66,6 +66,8 @@ static int parse_run(int argc, char **argv, int i, struct cli_args *a, char *err
             a->trace = true;
         } else if (strcmp(arg, "--no-fast-path") == 0) {
             a->no_fast_path = true;
+        } else if (strcmp(arg, "--stats") == 0) {
+            a->stats = true;
         } else if (strcmp(arg, "-i") == 0 || strcmp(arg, "--ignore-environment") == 0) {
             a->empty_env = true;
         } else if ((v = option_value("-C", argc, argv, &i, &missing)) || missing) {
@@ -204,6 +206,7 @@ static const char help_main[] =
     "  ONESPACE_LOG=error|warn|info|debug|trace   log level (overrides log.level)\n"
     "  ONESPACE_TRACE=1                           same as run --trace\n"
     "  ONESPACE_FAST_PATH=0                       same as run --no-fast-path\n"
+    "  ONESPACE_STATS=1                           same as run --stats\n"
     "\n"
     "The configuration file is described in docs/config.md.\n";
 
@@ -227,6 +230,9 @@ static const char help_run[] =
     "                    env.default (then only --env variables are set)\n"
     "  --trace           print every system call of the guest (strace-like)\n"
     "  --no-fast-path    handle every system call through the trap path\n"
+    "  --stats           at exit, print to stderr every process that ran (pid,\n"
+    "                    command, the most pool memory it had mapped) and the\n"
+    "                    memory pool's size and peak use (also ONESPACE_STATS=1)\n"
     "  -h, --help        show this text\n";
 
 static const char help_init[] =

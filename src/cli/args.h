@@ -1,7 +1,7 @@
 /* Command-line parsing of `onespace` (no side effects, testable).
  *
  *   onespace init DIR
- *   onespace run [-C DIR] [--trace] [--no-fast-path] [--env K=V]... [--] PROG args...
+ *   onespace run [-C DIR] [--trace] [--no-fast-path] [--stats] [--env K=V]... [--] PROG args...
  *   onespace run --root HOSTDIR [same options] [--] PROG args...
  *   onespace --help | --version | help [COMMAND] | COMMAND --help
  *
@@ -29,6 +29,7 @@ struct cli_args {
     const char *root;         /* run --root HOSTDIR (NULL: not given) */
     bool trace;               /* --trace */
     bool no_fast_path;        /* --no-fast-path */
+    bool stats;               /* --stats (added by bigtests) */
     bool empty_env;           /* -i: no env.default */
     const char **env;         /* --env values, in order (malloc'ed array) */
     size_t env_count;

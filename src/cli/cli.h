@@ -26,6 +26,7 @@ struct cli_host_env {
     const char *log;          /* ONESPACE_LOG */
     const char *trace;        /* ONESPACE_TRACE */
     const char *fast_path;    /* ONESPACE_FAST_PATH (0: every syscall traps) */
+    const char *stats;        /* ONESPACE_STATS (added by bigtests) */
 };
 
 /* The runtime entry point; runtime_run in the real command, a fake in

@@ -36,7 +36,7 @@ static int do_run(const struct cli_args *a, const struct cli_host_env *env, cli_
 int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_fn run,
              FILE *out, FILE *errf)
 {
-    static const struct cli_host_env no_env = { NULL, NULL, NULL };
+    static const struct cli_host_env no_env = { NULL, NULL, NULL, NULL };
     if (!env)
         env = &no_env;
     enum log_level level;
@@ -52,6 +52,10 @@ int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_
     }
     if (env->fast_path && cli_env_trace(env->fast_path, &trace) < 0) {
         fprintf(errf, "onespace: ONESPACE_FAST_PATH=%s: expected 1 or 0\n", env->fast_path);
+        return CLI_EXIT_USAGE;
+    }
+    if (env->stats && cli_env_trace(env->stats, &trace) < 0) {
+        fprintf(errf, "onespace: ONESPACE_STATS=%s: expected 1 or 0\n", env->stats);
         return CLI_EXIT_USAGE;
     }
 

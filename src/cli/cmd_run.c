@@ -168,11 +168,13 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
 
     /* ONESPACE_LOG wins over log.level; any trace switch turns tracing on. */
     plan->log_level = plan->config.log_level;
-    bool env_trace = false;
+    bool env_trace = false, env_stats = false;
     if (env && env->log)
         cli_env_log_level(env->log, &plan->log_level);
     if (env && env->trace)
         cli_env_trace(env->trace, &env_trace);
+    if (env && env->stats)
+        cli_env_trace(env->stats, &env_stats);     /* the same 1/0 words */
 
     memset(&plan->opts, 0, sizeof(plan->opts));
     config_to_runtime_opts(&plan->config, &plan->opts);
@@ -185,6 +187,7 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
     if (env && env->fast_path)
         cli_env_trace(env->fast_path, &env_fast);
     plan->opts.no_fast_path = a->no_fast_path || !env_fast;
+    plan->opts.stats = a->stats || env_stats;
     plan->opts.sgx_dir = instance ? dir : NULL; /* /dev/sgx's platform persists there */
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "entry/entry.h"
 #include "entry/fastpath.h"
+#include "entry/runtime_stats.h"
 #include "fs/pipe.h"
 #include "fs/poll_sigmask.h"
 #include "fs/vfs.h"
@@ -25,6 +26,7 @@
 #include "util/log.h"
 #include "vm/process_vm.h"
 #include "vm/user_space_vm.h"
+#include "vm/vm_stats.h"
 
 #define MiB (1024UL * 1024)
 
@@ -106,6 +108,8 @@ int runtime_run(const struct runtime_opts *o)
                 o->user_space_size, strerror(-err));
         return err;
     }
+    if (o->stats)
+        user_space_vm_record_procs(usv);
     struct vm_range pool = user_space_vm_range(usv);
     struct runtime rt;
     err = runtime_state_init(&rt, usv);
@@ -148,11 +152,13 @@ int runtime_run(const struct runtime_opts *o)
         thread_release(t);
     }
     int status = runtime_wait_all(&rt);
-    if (o->trace)
+    if (o->trace || o->stats)
         fastpath_print_stats(stderr);
     runtime_procfs_attach(NULL);
     sgx_dev_set_lazy_configure(NULL, NULL);
     runtime_state_destroy(&rt);
+    if (o->stats)
+        runtime_print_stats(usv, stderr);
     user_space_vm_destroy(usv);
     sgx_dev_shutdown();
     return err ? err : exit_code_of(status);

@@ -31,6 +31,8 @@ struct runtime_opts {
     const char *sgx_dir;
     int dcap_provider;              /* feature.dcap: 0 auto, 1 sim, 2 intel, 3 off */
     bool no_fast_path;              /* keep every site on the trap path */
+    bool stats;                     /* at exit, print pool use per process to
+                                       stderr (runtime_stats.h; added by bigtests) */
 };
 
 /* Defaults for every field but root/argv/envp (see docs/config.md). */

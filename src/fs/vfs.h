@@ -120,4 +120,9 @@ int vfs_file_link_text(struct file *f, char *buf, size_t len);
 /* Is `f` a directory File (from vfs_openat)? */
 bool vfs_file_is_dir(struct file *f);
 
+/* Added by bigtests (AF_UNIX path names, sys_net.c): the host fd behind a
+ * VFS file (a directory, an O_PATH file or a host file), or -1 when it is
+ * not on the host (procfs, devfs, not a VFS file). Valid while f is. */
+int vfs_file_hostfd(struct file *f);
+
 #endif

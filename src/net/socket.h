@@ -24,8 +24,10 @@
  *  - SO_RCVTIMEO / SO_SNDTIMEO bound the waits of these calls (expiry:
  *    -EAGAIN, or -EINPROGRESS for connect), read from the host option
  *    when a call first has to wait.
- * Not yet: AF_UNIX paths are passed to the host unchanged (no VFS
- * translation).
+ * AF_UNIX path names are guest paths: sys_net.c (bind, connect) resolves
+ * the directory through the VFS and hands the host /proc/self/fd/N/NAME.
+ * Not yet: sendto/sendmsg to a path (datagrams), and the names getsockname,
+ * getpeername, accept and recvfrom report are the host's form.
  *
  * The functions take onespace memory (the syscall layer copies guest
  * memory) and return a value or a negative errno. A File that is not a

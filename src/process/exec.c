@@ -14,6 +14,7 @@
 #include "loader/loader.h"
 #include "process/runtime_state.h"
 #include "vm/process_vm.h"
+#include "vm/vm_stats.h"
 
 /* Linux's exec_binprm allows 5 nested #! scripts (rewrites at depth
  * 0..4); the 6th is -ELOOP. */
@@ -141,6 +142,8 @@ static int load(struct process *p, const char *path, char *const argv[], char *c
         err = loader_setup_stack(out->vm, &img, &sa, &out->rsp);
     if (!err)
         err = make_cmdline(argv, &out->cmdline, &out->cmdline_len);
+    if (!err)   /* for the stats report (onespace run --stats) */
+        process_vm_set_name(out->vm, out->cmdline, out->cmdline_len);
     if (err) {
         process_vm_destroy(out->vm);
         out->vm = NULL;

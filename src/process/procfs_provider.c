@@ -16,6 +16,7 @@
 #include "host/host_wait.h"
 #include "process/runtime_state.h"
 #include "vm/process_vm.h"
+#include "vm/vm_stats.h"
 
 static struct runtime *the_rt;
 
@@ -70,10 +71,16 @@ static ssize_t render_status(struct process *p, char *buf, size_t len)
         if (t->tid == p->pid)
             blocked = t->sigmask;
     pthread_mutex_unlock(&p->lock);
+    /* VmPeak/VmSize: the pool bytes of its own mappings (vm_stats.h; no
+     * shm), the most ever and now; a zombie has none, as on Linux. */
+    char vm[96] = "";
+    if (p->vm)
+        snprintf(vm, sizeof vm, "VmPeak:\t%8zu kB\nVmSize:\t%8zu kB\n",
+                 process_vm_peak_bytes(p->vm) >> 10, process_vm_mapped_bytes(p->vm) >> 10);
     return snprintf(buf, len,
                     "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
-                    "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nThreads:\t%d\nSigBlk:\t%016llx\n",
-                    comm_of(p), p->pid, p->pid, p->ppid, nr_threads,
+                    "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\n%sThreads:\t%d\nSigBlk:\t%016llx\n",
+                    comm_of(p), p->pid, p->pid, p->ppid, vm, nr_threads,
                     (unsigned long long)blocked);
 }
 

@@ -2,16 +2,21 @@
  * message headers and options are copied in and out like Linux
  * (net/socket.c: move_addr_to_kernel / move_addr_to_user). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #ifndef MSG_CMSG_COMPAT
 #define MSG_CMSG_COMPAT 0x80000000
 #endif
 
+#include "fs/vfs.h"
 #include "net/socket.h"
 #include "syscall/sys_fd_internal.h"
 
@@ -83,6 +88,53 @@ SYS_STATIC(socketpair)
     return err;
 }
 
+/* An AF_UNIX path name is a guest path: the VFS resolves its directory,
+ * and the host sees /proc/self/fd/N/NAME (N: that directory's host fd),
+ * so the socket file lands in the guest's file tree and a long host path
+ * of the image still fits sun_path. Abstract and unnamed addresses pass
+ * unchanged. *dir (to put after the call) holds the directory open. */
+static int unix_addr_to_host(struct thread *self, struct sockaddr_storage *ss,
+                             socklen_t *len, struct file **dir)
+{
+    struct sockaddr_un *su = (struct sockaddr_un *)ss;
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    *dir = NULL;
+    if (su->sun_family != AF_UNIX || *len <= off || su->sun_path[0] == '\0')
+        return 0;
+    char path[sizeof su->sun_path + 1];
+    size_t n = strnlen(su->sun_path, *len - off);   /* may lack its NUL */
+    memcpy(path, su->sun_path, n);
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    const char *dname = ".", *base = path;
+    if (slash == path) {
+        dname = "/";
+        base = path + 1;
+    } else if (slash) {
+        *slash = '\0';
+        dname = path;
+        base = slash + 1;
+    }
+    if (!*base)
+        return -ENOENT;     /* "dir/": no name to bind or connect to */
+    struct file *d;
+    int err = vfs_openat(self->proc->fs, NULL, dname, O_PATH | O_DIRECTORY, 0, &d);
+    if (err)
+        return err;
+    int hfd = vfs_file_hostfd(d);
+    char host[sizeof su->sun_path];
+    int k = hfd < 0 ? -1 : snprintf(host, sizeof host, "/proc/self/fd/%d/%s", hfd, base);
+    if (k < 0 || (size_t)k >= sizeof host) {
+        file_put(d);
+        return hfd < 0 ? -EACCES : -ENAMETOOLONG;  /* not a host directory / too long */
+    }
+    memset(su->sun_path, 0, sizeof su->sun_path);
+    memcpy(su->sun_path, host, (size_t)k + 1);
+    *len = (socklen_t)(off + (size_t)k + 1);
+    *dir = d;
+    return 0;
+}
+
 /* bind and connect: a socket fd and a guest address. */
 static long with_addr(struct thread *self, const uint64_t a[6],
                       int (*op)(struct file *, const struct sockaddr *, socklen_t))
@@ -92,9 +144,15 @@ static long with_addr(struct thread *self, const uint64_t a[6],
     if (err)
         return err;
     struct sockaddr_storage ss;
+    socklen_t len = (socklen_t)a[2];
+    struct file *dir = NULL;
     err = addr_in(self, (uintptr_t)a[1], a[2], &ss);
     if (!err)
-        err = op(f, (struct sockaddr *)&ss, (socklen_t)a[2]);
+        err = unix_addr_to_host(self, &ss, &len, &dir);
+    if (!err)
+        err = op(f, (struct sockaddr *)&ss, len);
+    if (dir)
+        file_put(dir);
     file_put(f);
     return err;
 }

@@ -31,6 +31,7 @@
 #include "util/compiler.h"
 #include "util/log.h"
 #include "vm/vm_perms.h"
+#include "vm/vm_stats.h"
 
 #define REF(n) rb_entry(n, struct chunk_ref, rb)
 
@@ -302,6 +303,7 @@ void unmap_in_chunk(struct vm_op *op, struct chunk_ref *ref, struct vm_range r)
         release_piece(op, c, v);
         cm_remove(cm, v);
         ref->nr_vmas--;
+        vm_account(vm, -(ptrdiff_t)vma_size(v));
         if (c->kind == CHUNK_MULTI) {
             int err = fsm_free(&cm->fsm, v->range);
             if (err)
@@ -536,6 +538,7 @@ static void drop_all_in_chunk(struct vm_op *op, struct chunk_ref *ref)
         host_mem_release((void *)chunk_range(c).start, vm_range_size(chunk_range(c)));
         struct vm_area *v;
         while ((v = cm_first(&c->cm)) != NULL) {
+            vm_account(op->vm, -(ptrdiff_t)vma_size(v));
             cm_remove(&c->cm, v);
             fsm_free(&c->cm.fsm, v->range);
             vma_free(v);
@@ -589,6 +592,10 @@ void process_vm_destroy(struct process_vm *vm)
     }
     op_finish(&op);     /* unlocks */
 
+    if (vm->mapped_bytes)
+        log_error("vm", "process %d: %zu mapped bytes left at exit", (int)vm->pid,
+                  vm->mapped_bytes);
+    vm_stats_record_exit(vm);
     if (vm->nr_refs)
         log_error("vm", "process %d: %zu chunk references left at exit", (int)vm->pid,
                   vm->nr_refs);
@@ -672,16 +679,19 @@ int process_vm_check(struct process_vm *vm)
 {
     int err = 0;
     pthread_mutex_lock(&vm->lock);
-    size_t nr = 0, nr_multi = 0;
+    size_t nr = 0, nr_multi = 0, own_bytes = 0;
     uintptr_t prev_end = 0;
     for (struct chunk_ref *ref = ref_first_after(vm, 0); ref && !err; ref = ref_next(ref)) {
         struct chunk *c = ref->chunk;
         nr++;
         chunk_lock(c);
         size_t mine = 0;
-        for (struct vm_area *v = cm_first(&c->cm); v; v = cm_next(v))
+        for (struct vm_area *v = cm_first(&c->cm); v; v = cm_next(v)) {
             if (vma_visible_to(v, vm))
                 mine++;
+            if (v->owner == vm)
+                own_bytes += vma_size(v);
+        }
         struct vm_range r = chunk_range(c);
         if (r.start < prev_end)
             err = -EUCLEAN;
@@ -712,6 +722,11 @@ int process_vm_check(struct process_vm *vm)
     }
     if (!err && vm->spare && vm->spare->nr_vmas != 0)
         err = -EUCLEAN;
+    if (!err && (own_bytes != vm->mapped_bytes || vm->peak_bytes < own_bytes)) {
+        log_error("vm", "process %d: mapped bytes %zu (peak %zu), its VMAs have %zu",
+                  (int)vm->pid, vm->mapped_bytes, vm->peak_bytes, own_bytes);
+        err = -EUCLEAN;
+    }
     pthread_mutex_unlock(&vm->lock);
     return err;
 }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/list.h"
 #include "util/rbtree.h"
@@ -44,7 +45,20 @@ struct process_vm {
     /* The syscall fast path's stub area in this address space (entry
      * layer, process_vm_fast_stubs): base address, bytes used, an id. */
     uintptr_t fast_stubs[3];
+    /* Added by bigtests (vm_stats.h): bytes of this process's own VMAs
+     * (not shm), now and at most; its program (for the stats report). */
+    size_t mapped_bytes, peak_bytes;
+    char name[64];
 };
+
+/* The process's own mappings grew or shrank by `delta` bytes (process lock
+ * held). */
+static inline void vm_account(struct process_vm *vm, ptrdiff_t delta)
+{
+    vm->mapped_bytes += (size_t)delta;
+    if (vm->mapped_bytes > vm->peak_bytes)
+        vm->peak_bytes = vm->mapped_bytes;
+}
 
 /* How unmapping treats the host protection of a small piece in a multi
  * chunk (release_piece). */

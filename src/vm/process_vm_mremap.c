@@ -135,6 +135,7 @@ static int grow_in_place(struct vm_op *op, const struct lvma *l, uintptr_t new_e
         return grow_by_new_pieces(op, l, ext);
     }
     cm_set_range(&c->cm, v, (struct vm_range){ v->range.start, new_end });
+    vm_account(op->vm, (ptrdiff_t)vm_range_size(ext));
     unsigned freed;
     cm_merge_around(&c->cm, v, &freed);
     ref->nr_vmas -= freed;

@@ -22,6 +22,7 @@ struct vm_area *insert_new_vma(struct vm_op *op, struct chunk_ref *ref, struct c
                                uint64_t offset, struct vm_old_pages *old)
 {
     struct process_vm *vm = op->vm;
+    vm_account(vm, (ptrdiff_t)vm_range_size(range));
     uint32_t flags = req->vma_flags;
     if (req->file && req->host_fd >= 0)
         flags |= VMA_HOSTMAP;

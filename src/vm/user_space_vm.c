@@ -57,6 +57,7 @@ int user_space_vm_create(const struct user_space_vm_config *cfg,
     usv->release_min = VM_DEFAULT_RELEASE_MIN;
     usv->zero_memset_max = VM_DEFAULT_ZERO_MEMSET_MAX;
     usv->unmap_protect = unmap_protect_policy(unmap);
+    pthread_mutex_init(&usv->stats_lock, NULL);
     *out = usv;
     return 0;
 
@@ -81,6 +82,8 @@ void user_space_vm_destroy(struct user_space_vm *usv)
                  usv->mgr.nr_single + usv->mgr.nr_multi);
     vmm_destroy(&usv->mgr);
     host_mem_unreserve(usv->base, usv->size);
+    pthread_mutex_destroy(&usv->stats_lock);
+    free(usv->procs);
     free(usv);
 }
 

@@ -2,6 +2,9 @@
 #ifndef ONESPACE_VM_USER_SPACE_VM_INTERNAL_H
 #define ONESPACE_VM_USER_SPACE_VM_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "vm/user_space_vm.h"
 #include "vm/vm_manager.h"
 
@@ -19,6 +22,11 @@ struct user_space_vm {
                                        are zeroed with memset (0: never) */
     enum vm_unmap_protect unmap_protect;    /* STRICT or LAZY */
     struct shm_manager *shm;        /* under the global lock */
+    /* Records of processes that are gone (vm_stats.c), under stats_lock. */
+    pthread_mutex_t stats_lock;
+    bool record_procs;
+    struct vm_proc_record *procs;
+    size_t nr_procs, cap_procs;
 };
 
 /* shm_manager.c */

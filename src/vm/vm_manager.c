@@ -74,6 +74,14 @@ static void insert_chunk(struct vm_manager *m, struct chunk *c)
     }
 }
 
+/* After pool space went into a chunk: the most ever in use (vm_stats.h). */
+static void note_use(struct vm_manager *m)
+{
+    size_t used = vm_range_size(m->range) - m->fsm.free_bytes;
+    if (used > m->peak_used)
+        m->peak_used = used;
+}
+
 int vmm_new_multi(struct vm_manager *m, struct chunk **out)
 {
     struct vm_layout l;
@@ -95,6 +103,7 @@ int vmm_new_multi(struct vm_manager *m, struct chunk **out)
         return err;
     }
     insert_chunk(m, c);
+    note_use(m);
     *out = c;
     return 0;
 }
@@ -121,6 +130,7 @@ int vmm_new_single(struct vm_manager *m, size_t size, uintptr_t at,
         return err;
     }
     insert_chunk(m, c);
+    note_use(m);
     *out = c;
     return 0;
 }
@@ -168,6 +178,7 @@ int vmm_grow_single(struct vm_manager *m, struct chunk *c, uintptr_t new_end)
     if (err)
         return err == -EINVAL ? -ENOMEM : err;
     c->cm.range.end = new_end;
+    note_use(m);
     return 0;
 }
 

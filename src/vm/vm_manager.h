@@ -21,6 +21,7 @@ struct vm_manager {
     size_t nr_single, nr_multi;
     struct free_space_manager fsm;  /* pool bytes in no chunk */
     size_t chunk_size;              /* multi chunk size */
+    size_t peak_used;               /* the most pool bytes ever in chunks */
 };
 
 int vmm_init(struct vm_manager *m, struct vm_range pool, size_t chunk_size);

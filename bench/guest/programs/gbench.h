@@ -1,7 +1,7 @@
 /* Shared by the guest benchmark programs: each one times its own loop with
  * CLOCK_MONOTONIC and prints one line `ns_per_op VALUE` (or `mb_per_s
- * VALUE`) for bench_guest to read. They run natively and inside onespace
- * unchanged, so they use nothing but libc. */
+ * VALUE`, `req_per_s VALUE`) for bench_guest to read. They run natively
+ * and inside onespace unchanged, so they use nothing but libc. */
 #ifndef GBENCH_H
 #define GBENCH_H
 

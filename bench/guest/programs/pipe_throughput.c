@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "sink"))
         return child_sink(atoll(argv[2]));
-    long mib = gb_count(argc, argv, 1, 256);
+    long mib = gb_count(argc, argv, 1, 2048);
     long long total = (long long)mib * 1024 * 1024;
     char arg[32];
     snprintf(arg, sizeof arg, "%lld", total);

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         gb_fail("usage: spawn_wait N PATH;");
-    long n = gb_count(argc, argv, 1, 200);
+    long n = gb_count(argc, argv, 1, 5000);
     for (int i = 0; i < 5; i++)
         one(argv[2]);
     double t0 = gb_now_ns();

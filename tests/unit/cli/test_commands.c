@@ -311,6 +311,34 @@ static void test_run_trace_and_log_sources(void **state)
     log_set_level(LOG_WARN);
 }
 
+/* --stats and ONESPACE_STATS (added by bigtests). */
+static void test_run_stats_sources(void **state)
+{
+    assert_int_equal(mkdir(in_tmp("statroot"), 0755), 0);
+    struct captured c;
+    struct cli_host_env env = { 0 };
+    memset(&fake, 0, sizeof(fake));
+    assert_int_equal(MAIN(&c, &env, "run", "--root", in_tmp("statroot"), "/bin/x"), 0);
+    assert_false(fake.o.stats);
+    captured_free(&c);
+    assert_int_equal(MAIN(&c, &env, "run", "--root", in_tmp("statroot"), "--stats", "/bin/x",
+                          "--stats"), 0);
+    assert_true(fake.o.stats);
+    captured_free(&c);
+    env.stats = "1";
+    assert_int_equal(MAIN(&c, &env, "run", "--root", in_tmp("statroot"), "/bin/x"), 0);
+    assert_true(fake.o.stats);
+    captured_free(&c);
+    env.stats = "0";
+    assert_int_equal(MAIN(&c, &env, "run", "--root", in_tmp("statroot"), "/bin/x"), 0);
+    assert_false(fake.o.stats);
+    captured_free(&c);
+    env.stats = "lots";
+    assert_int_equal(MAIN(&c, &env, "run", "--root", in_tmp("statroot"), "/bin/x"), 2);
+    assert_string_equal(c.err, "onespace: ONESPACE_STATS=lots: expected 1 or 0\n");
+    captured_free(&c);
+}
+
 static void test_run_root_mode(void **state)
 {
     assert_int_equal(mkdir(in_tmp("hostroot"), 0755), 0);
@@ -415,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_run_instance),
         cmocka_unit_test(test_run_trace_and_log_sources),
         cmocka_unit_test(test_run_root_mode),
+        cmocka_unit_test(test_run_stats_sources),
         cmocka_unit_test(test_run_config_problems),
         cmocka_unit_test(test_main_help_version_usage),
     };
