@@ -142,6 +142,8 @@ static int run_capture(char *const argv[], char *const envp[], char *out, size_t
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    if (envp == environ)     /* onespace: its exit report (ONESPACE_STATS) too */
+        posix_spawn_file_actions_adddup2(&fa, p[1], 2);
     pid_t pid;
     int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -217,6 +219,21 @@ static void build_argv(bool in_onespace, const char *prog, char *const args[],
     argv[a] = NULL;
 }
 
+/* The share of syscalls onespace's last run took on the fast path (its
+ * exit report: "... NN.N% fast"), or -1. */
+static double fast_share = -1;
+
+static void read_fast_share(const char *out)
+{
+    const char *line = strstr(out, "onespace: fast path");
+    const char *pct = line ? strstr(line, "% fast") : NULL;
+    if (!pct)
+        return;
+    while (pct > line && (pct[-1] == '.' || (pct[-1] >= '0' && pct[-1] <= '9')))
+        pct--;
+    fast_share = strtod(pct, NULL);
+}
+
 /* Runs a guest program and reads its `KEY VALUE` line. */
 static int run_guest(bool in_onespace, const char *prog, char *const args[], const char *key,
                      double *value)
@@ -232,6 +249,8 @@ static int run_guest(bool in_onespace, const char *prog, char *const args[], con
                 st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         return -1;
     }
+    if (in_onespace)
+        read_fast_share(out);
     size_t klen = strlen(key);
     for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (!strncmp(line, key, klen) && line[klen] == ' ') {
@@ -282,6 +301,7 @@ static void run_figure(const struct figure *f, double scale)
     snprintf(empty_native, sizeof empty_native, "%s/bin/empty.glibc", image);
     bool higher = !strcmp(f->key, "mb_per_s") || !strcmp(f->key, "req_per_s");
     double best[2] = { 0, 0 };          /* [0] native, [1] onespace */
+    fast_share = -1;
     for (int r = 0; r < (f->rounds ? f->rounds : ROUNDS); r++)
         for (int side = 0; side < 2; side++) {
             char *args[] = { count_s, NULL, NULL };
@@ -300,6 +320,9 @@ static void run_figure(const struct figure *f, double scale)
         bench_report_higher(f->name, best[1], best[0], f->unit);
     else
         bench_report_lower(f->name, best[1], best[0], f->unit);
+    if (fast_share >= 0)
+        printf("#   %s: %.1f%% of onespace's syscalls took the fast path\n", f->name,
+               fast_share);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -356,6 +379,7 @@ int main(void)
         return 1;
     }
     double scale = bench_scale();
+    setenv("ONESPACE_STATS", "1", 1);   /* the fast path's share, per figure */
     image_make();
     for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
         run_figure(&figures[i], scale);

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "entry/fastpath.h"
 #include "process/exec.h"
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
@@ -179,6 +180,7 @@ long entry_execve(struct guest_ctx *ctx, ucontext_t *uc, long nr, const uint64_t
         return err;
     end_other_threads(self);
     process_exec_commit(p, &img);
+    fastpath_prepare_vm(p->vm);
 
     /* The thread starts the new program as Linux does: every register 0
      * but RSP and RIP, no TLS, no robust list, no alternate stack. */

@@ -37,9 +37,7 @@
 #include "entry/entry.h"
 #include "host/host_thread.h"
 #include "util/log.h"
-#include "process/runtime_state.h"
 #include "vm/process_vm.h"
-#include "vm/user_space_vm.h"
 
 #define FAST_STACK_SIZE (256 * 1024)
 #define STUB_AREA_SIZE (64 * 1024)
@@ -72,6 +70,8 @@ static unsigned nr_seen;
 static struct moved_range {
     const struct process_vm *vm;
     uintptr_t stubs_id, p, sc, stub;
+    int n;
+    uint8_t orig[16], in_stub[16];      /* each moved instruction's offset */
 } moved_ranges[MOVED_CAP];
 static _Atomic unsigned nr_moved_ranges;
 static uintptr_t next_stubs_id = 1;
@@ -244,25 +244,51 @@ static int boundaries(uintptr_t lo, uintptr_t sc, uintptr_t *out)
     return n;
 }
 
-/* Can the instruction just decoded run elsewhere unchanged? */
-static bool relocatable(void)
+/* How the instruction just decoded moves into a stub. */
+enum move_kind { MOVE_NO, MOVE_COPY, MOVE_JCC, MOVE_JMP, MOVE_RIPREL };
+
+static enum move_kind classify(uint64_t *target)
 {
     const cs_detail *d = decoded->detail;
+    const uint8_t *b = decoded->bytes;
+    bool jump = false;
     for (int i = 0; i < d->groups_count; i++) {
         switch (d->groups[i]) {
-        case CS_GRP_JUMP: case CS_GRP_CALL: case CS_GRP_RET: case CS_GRP_INT:
-        case CS_GRP_IRET: case CS_GRP_PRIVILEGE: case CS_GRP_BRANCH_RELATIVE:
-            return false;
+        case CS_GRP_JUMP:
+            jump = true;
+            break;
+        case CS_GRP_CALL: case CS_GRP_RET: case CS_GRP_INT: case CS_GRP_IRET:
+        case CS_GRP_PRIVILEGE:
+            return MOVE_NO;
         default:
             break;
         }
     }
+    if (jump) {
+        /* Direct jumps only (glibc's read tests for threads and falls
+         * through to the syscall): re-encoded with a 32-bit offset. */
+        if (d->x86.op_count != 1 || d->x86.operands[0].type != X86_OP_IMM)
+            return MOVE_NO;
+        *target = (uint64_t)d->x86.operands[0].imm;
+        if ((decoded->size == 2 && b[0] >= 0x70 && b[0] <= 0x7f) ||
+            (decoded->size == 6 && b[0] == 0x0f && b[1] >= 0x80 && b[1] <= 0x8f))
+            return MOVE_JCC;
+        if ((decoded->size == 2 && b[0] == 0xeb) || (decoded->size == 5 && b[0] == 0xe9))
+            return MOVE_JMP;
+        return MOVE_NO;
+    }
     for (int i = 0; i < d->x86.op_count; i++) {
         const cs_x86_op *op = &d->x86.operands[i];
-        if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP)
-            return false;
+        if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP) {
+            /* glibc's `cmpb $0,__libc_single_threaded(%rip)`: copied
+             * with its 32-bit displacement adjusted. */
+            if (d->x86.encoding.disp_size != 4 || !d->x86.encoding.disp_offset)
+                return MOVE_NO;
+            *target = decoded->address + decoded->size + (uint64_t)op->mem.disp;
+            return MOVE_RIPREL;
+        }
     }
-    return true;
+    return MOVE_COPY;
 }
 
 /* ---- writing ---- */
@@ -309,28 +335,34 @@ static void write_jump(void *arg)
     atomic_store(&patching_site, 0);
 }
 
+/* A new program's stub area, mapped before its code runs: placed like
+ * any small mapping, but never in a hole the guest itself unmapped (a
+ * program may rely on such an address staying unmapped). */
+void fastpath_prepare_vm(struct process_vm *vm)
+{
+    if (!enabled)
+        return;
+    uintptr_t *st = process_vm_fast_stubs(vm);
+    long a = process_vm_mmap(vm, 0, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
+                             MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+    if (a < 0)
+        return;     /* then no site of this program is patched */
+    pthread_mutex_lock(&patch_lock);
+    st[0] = (uintptr_t)a;
+    st[1] = 0;
+    st[2] = next_stubs_id++;
+    pthread_mutex_unlock(&patch_lock);
+}
+
 /* A stub slot within reach of site, or 0 (the reason counted). */
-static uintptr_t stub_slot(struct guest_ctx *ctx, struct process_vm *vm, uintptr_t site)
+static uintptr_t stub_slot(struct process_vm *vm, uintptr_t site)
 {
     uintptr_t *st = process_vm_fast_stubs(vm);
-    if (!st[0]) {
-        /* Near the top of the pool, away from where the guest's own
-         * mappings go (and from holes it just unmapped: a program may
-         * rely on such an address staying unmapped). */
-        struct process *proc = ctx->thread->proc;
-        struct vm_range pool = user_space_vm_range(proc->rt->usv);
-        uintptr_t hint = pool.end - STUB_AREA_SIZE * (1 + ((uintptr_t)proc->pid & 255));
-        long a = process_vm_mmap(vm, hint, STUB_AREA_SIZE, PROT_READ | PROT_EXEC,
-                                 MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-        if (a < 0) {
-            atomic_fetch_add(&totals.refused_memory, 1);
-            return 0;
-        }
-        st[0] = (uintptr_t)a;
-        st[1] = 0;
-        st[2] = next_stubs_id++;
-    }
     int64_t rel = (int64_t)(st[0] + st[1]) - (int64_t)(site + 5);
+    if (!st[0]) {
+        atomic_fetch_add(&totals.refused_memory, 1);
+        return 0;
+    }
     if (st[1] + STUB_SIZE > STUB_AREA_SIZE || rel != (int32_t)rel) {
         atomic_fetch_add(&totals.refused_stub, 1);
         return 0;
@@ -338,14 +370,19 @@ static uintptr_t stub_slot(struct guest_ctx *ctx, struct process_vm *vm, uintptr
     return st[0] + st[1];
 }
 
-/* Choose what moves into the stub: the whole instructions from the
- * nearest one of at least 5 bytes (the jump fits in it, so no other
- * instruction start is overwritten by the jump) up to the syscall at sc.
- * Their starts go to *mv; 0 or -1 (the reason counted). */
+/* What moves into the stub: the whole instructions from the nearest one
+ * of at least 5 bytes (the jump fits in it, so no other instruction start
+ * is overwritten by the jump) up to the syscall at sc. */
 struct moved_code {
     uintptr_t p;                        /* the first moved instruction */
-    uintptr_t starts[RELOC_MAX];        /* every moved instruction's start */
     int n;
+    struct {
+        uintptr_t start;
+        uint8_t len, kind;              /* enum move_kind */
+        uint64_t target;                /* MOVE_JCC, MOVE_JMP; MOVE_RIPREL: the datum */
+        uint8_t cc;                     /* MOVE_JCC: the condition */
+        uint8_t disp_at;                /* MOVE_RIPREL: offset of the displacement */
+    } insn[RELOC_MAX];
 };
 
 static int choose_moved(struct process_vm *vm, uintptr_t sc, struct moved_code *mv)
@@ -364,17 +401,87 @@ static int choose_moved(struct process_vm *vm, uintptr_t sc, struct moved_code *
         atomic_fetch_add(&totals.refused_pattern, 1);
         return -1;
     }
+    mv->p = starts[i];
+    mv->n = 0;
     for (int k = i; k < n; k++) {
         uintptr_t a = starts[k];
-        if (!decode_one(&a, sc) || !relocatable()) {
+        uint64_t target = 0;
+        enum move_kind kind = decode_one(&a, sc) ? classify(&target) : MOVE_NO;
+        /* A jump may leave the moved code or go to the syscall, not into it. */
+        if (kind == MOVE_NO ||
+            ((kind == MOVE_JCC || kind == MOVE_JMP) && target >= mv->p && target < sc)) {
             atomic_fetch_add(&totals.refused_pattern, 1);
             return -1;
         }
+        const uint8_t *b = (const uint8_t *)starts[k];
+        mv->insn[mv->n].start = starts[k];
+        mv->insn[mv->n].len = (uint8_t)(a - starts[k]);
+        mv->insn[mv->n].kind = (uint8_t)kind;
+        mv->insn[mv->n].target = target;
+        mv->insn[mv->n].cc = (uint8_t)((b[0] == 0x0f ? b[1] : b[0]) & 0x0f);
+        mv->insn[mv->n].disp_at = decoded->detail->x86.encoding.disp_offset;
+        mv->n++;
     }
-    mv->p = starts[i];
-    mv->n = n - i;
-    memcpy(mv->starts, starts + i, sizeof(uintptr_t) * (size_t)mv->n);
     return 0;
+}
+
+/* The stub's code for mv: the moved instructions (direct jumps with 32-bit
+ * offsets; one to the syscall goes to what follows them), then
+ * `movabs $after,%rcx; jmp *0(%rip); .quad entry_fast_entry`. Each moved
+ * instruction's offset in the stub goes to at[]. Its size, or 0 if it
+ * does not fit. */
+#define STUB_CODE_MAX 24
+static size_t build_stub(const struct moved_code *mv, uintptr_t stub, uintptr_t sc,
+                         uint8_t code[STUB_SIZE], uint8_t at[RELOC_MAX])
+{
+    size_t tail = 0;
+    for (int i = 0; i < mv->n; i++)
+        tail += mv->insn[i].kind == MOVE_JCC ? 6
+                : mv->insn[i].kind == MOVE_JMP ? 5 : mv->insn[i].len;
+    if (tail > STUB_CODE_MAX)
+        return 0;
+    size_t k = 0;
+    memset(code, 0xcc, STUB_SIZE);
+    for (int i = 0; i < mv->n; i++) {
+        at[i] = (uint8_t)k;
+        if (mv->insn[i].kind == MOVE_COPY || mv->insn[i].kind == MOVE_RIPREL) {
+            memcpy(code + k, (const void *)mv->insn[i].start, mv->insn[i].len);
+            k += mv->insn[i].len;
+            if (mv->insn[i].kind == MOVE_RIPREL) {
+                int64_t disp = (int64_t)mv->insn[i].target - (int64_t)(stub + k);
+                if (disp != (int32_t)disp)
+                    return 0;
+                int32_t d32 = (int32_t)disp;
+                memcpy(code + k - mv->insn[i].len + mv->insn[i].disp_at, &d32, 4);
+            }
+            continue;
+        }
+        if (mv->insn[i].kind == MOVE_JCC) {
+            code[k++] = 0x0f;
+            code[k++] = (uint8_t)(0x80 | mv->insn[i].cc);
+        } else {
+            code[k++] = 0xe9;
+        }
+        uint64_t to = mv->insn[i].target == sc ? stub + tail : mv->insn[i].target;
+        int64_t rel = (int64_t)to - (int64_t)(stub + k + 4);
+        if (rel != (int32_t)rel)
+            return 0;
+        int32_t r32 = (int32_t)rel;
+        memcpy(code + k, &r32, 4);
+        k += 4;
+    }
+    code[k++] = 0x48;
+    code[k++] = 0xb9;
+    uint64_t ret = sc + 2;
+    memcpy(code + k, &ret, 8);
+    k += 8;
+    code[k++] = 0xff;
+    code[k++] = 0x25;
+    memset(code + k, 0, 4);
+    k += 4;
+    uint64_t entry = (uint64_t)(uintptr_t)entry_fast_entry;
+    memcpy(code + k, &entry, 8);
+    return k + 8;
 }
 
 void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
@@ -404,26 +511,16 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
         atomic_fetch_add(&totals.refused_memory, 1);
         goto out;
     }
-    uintptr_t stub = stub_slot(ctx, vm, p);
+    uintptr_t stub = stub_slot(vm, p);
     if (!stub)
         goto out;
 
-    /* <the moved instructions>; movabs $after,%rcx; jmp *0(%rip); .quad entry */
-    uint8_t code[STUB_SIZE];
-    size_t moved = sc - p, k = moved;
-    memset(code, 0xcc, sizeof(code));
-    memcpy(code, (const void *)p, moved);
-    code[k++] = 0x48;
-    code[k++] = 0xb9;
-    uint64_t ret = after;
-    memcpy(code + k, &ret, 8);
-    k += 8;
-    code[k++] = 0xff;
-    code[k++] = 0x25;
-    memset(code + k, 0, 4);
-    k += 4;
-    uint64_t target = (uint64_t)(uintptr_t)entry_fast_entry;
-    memcpy(code + k, &target, 8);
+    uint8_t code[STUB_SIZE], at[RELOC_MAX];
+    size_t moved = sc - p;
+    if (!build_stub(&mv, stub, sc, code, at)) {
+        atomic_fetch_add(&totals.refused_stub, 1);
+        goto out;
+    }
     struct text_write sw = { stub, code, sizeof(code), NULL, 0 };
     if (process_vm_patch_text(vm, stub, sizeof(code), write_stub, &sw)) {
         atomic_fetch_add(&totals.refused_memory, 1);
@@ -436,8 +533,12 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
      * branch) traps and goes on in the stub (fastpath_sigtrap_retry).
      * Known before the bytes change. */
     if (mv.n > 1) {
-        moved_ranges[nmoved] = (struct moved_range){ vm, process_vm_fast_stubs(vm)[2], p, sc,
-                                                     stub };
+        struct moved_range *m = &moved_ranges[nmoved];
+        *m = (struct moved_range){ vm, process_vm_fast_stubs(vm)[2], p, sc, stub, mv.n, {0}, {0} };
+        for (int i = 0; i < mv.n; i++) {
+            m->orig[i] = (uint8_t)(mv.insn[i].start - p);
+            m->in_stub[i] = at[i];
+        }
         atomic_store_explicit(&nr_moved_ranges, nmoved + 1, memory_order_release);
     }
     uint8_t jump[RELOC_MAX];
@@ -445,7 +546,10 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
     jump[0] = 0xe9;
     int32_t rel = (int32_t)((int64_t)stub - (int64_t)(p + 5));
     memcpy(jump + 1, &rel, 4);
-    struct text_write jw = { p, jump, moved, mv.starts, mv.n };
+    uintptr_t starts[RELOC_MAX];
+    for (int i = 0; i < mv.n; i++)
+        starts[i] = mv.insn[i].start;
+    struct text_write jw = { p, jump, moved, starts, mv.n };
     if (process_vm_patch_text(vm, p, moved, write_jump, &jw))
         atomic_fetch_add(&totals.refused_memory, 1);
     else
@@ -477,10 +581,14 @@ bool fastpath_sigtrap_retry(struct process_vm *vm, ucontext_t *uc)
     unsigned n = atomic_load_explicit(&nr_moved_ranges, memory_order_acquire);
     for (unsigned i = 0; i < n; i++) {
         const struct moved_range *m = &moved_ranges[i];
-        if (at > m->p && at < m->sc && m->vm == vm &&
-            m->stubs_id == process_vm_fast_stubs(vm)[2] && *(const volatile uint8_t *)at == 0xcc) {
-            g[REG_RIP] = (greg_t)(m->stub + (at - m->p));
-            return true;
+        if (at <= m->p || at >= m->sc || m->vm != vm ||
+            m->stubs_id != process_vm_fast_stubs(vm)[2] || *(const volatile uint8_t *)at != 0xcc)
+            continue;
+        for (int k = 1; k < m->n; k++) {
+            if (m->p + m->orig[k] == at) {
+                g[REG_RIP] = (greg_t)(m->stub + m->in_stub[k]);
+                return true;
+            }
         }
     }
     /* The first one, being patched: run it again. */
@@ -552,9 +660,9 @@ void fastpath_print_stats(FILE *f)
     fastpath_get_stats(&s);
     uint64_t all = s.syscalls_fast + s.syscalls_trapped;
     fprintf(f,
-            "onespace: fast path %s: %llu sites patched; refused: %llu not `mov $nr,%%eax; "
-            "syscall`, %llu trap-only calls, %llu ambiguous, %llu no memory, %llu no stub in "
-            "reach; syscalls: %llu fast (%llu without FS switch), %llu trapped: %.1f%% fast\n",
+            "onespace: fast path %s: %llu sites patched; refused: %llu nothing movable, "
+            "%llu trap-only calls, %llu ambiguous, %llu no memory, %llu no stub in reach; "
+            "syscalls: %llu fast (%llu without FS switch), %llu trapped: %.1f%% fast\n",
             enabled ? "on" : "off", (unsigned long long)s.sites_patched,
             (unsigned long long)s.refused_pattern, (unsigned long long)s.refused_nr,
             (unsigned long long)s.refused_ambiguous, (unsigned long long)s.refused_memory,

@@ -20,6 +20,10 @@ bool fastpath_enabled(void);
 int fastpath_thread_init(struct guest_ctx *ctx);
 void fastpath_thread_fini(struct guest_ctx *ctx);
 
+/* A new program image in vm (exec): its stub area, before its code runs. */
+struct process_vm;
+void fastpath_prepare_vm(struct process_vm *vm);
+
 /* A syscall trapped at `after` (the address after its `syscall`): patch
  * the site if it can be done safely. Trap path, host FS. */
 void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr);
@@ -31,7 +35,6 @@ void fastpath_kick_in_text(ucontext_t *uc);
 /* SIGTRAP in guest code: the int3 of a site being patched (uc set to run
  * it again), or of an instruction that moved into a stub (uc set to the
  * same point in the stub)? */
-struct process_vm;
 bool fastpath_sigtrap_retry(struct process_vm *vm, ucontext_t *uc);
 
 /* Totals, printed at exit in trace mode (and by benchmarks). */

@@ -55,6 +55,7 @@ static int load_program(struct process *p, const struct runtime_opts *o, uint64_
         return err;
     }
     process_exec_commit(p, &img);
+    fastpath_prepare_vm(p->vm);
     memset(regs, 0, GR_COUNT * sizeof(*regs));
     regs[GR_RSP] = img.rsp;
     regs[GR_RIP] = img.entry;
