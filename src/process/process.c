@@ -100,6 +100,7 @@ static int create(struct runtime *rt, struct process *parent, const char *host_r
         p->rlim[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     p->rlim[RLIMIT_NOFILE] = (struct rlimit){ FD_TABLE_DEFAULT_LIMIT, 4096 };
     p->rlim[RLIMIT_STACK] = (struct rlimit){ rt->default_stack_size, RLIM_INFINITY };
+    p->rlim[RLIMIT_CORE] = (struct rlimit){ 0, RLIM_INFINITY };    /* Linux's usual default */
     p->start_time_ns = host_monotonic_ns();
 
     pthread_mutex_lock(&rt->lock);

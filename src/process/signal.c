@@ -36,7 +36,10 @@ bool signal_default_core(int sig)
 
 void signal_kill_process(struct process *p, int sig, struct thread *except)
 {
-    int status = sig | (signal_default_core(sig) ? WCOREFLAG : 0);
+    /* The core flag says a core was dumped: like Linux with a plain
+     * core_pattern, only when RLIMIT_CORE allows one (none is written). */
+    bool core = signal_default_core(sig) && p->rlim[RLIMIT_CORE].rlim_cur != 0;
+    int status = sig | (core ? WCOREFLAG : 0);
     if (process_begin_exit(p, status) && signal_kill_hook)
         signal_kill_hook(p, except);
 }
