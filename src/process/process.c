@@ -11,6 +11,7 @@
 #include "fs/vfs.h"
 #include "host/host_fd.h"
 #include "host/host_wait.h"
+#include "process/jobctl.h"
 #include "process/signal.h"
 #include "process/timer.h"
 #include "util/log.h"
@@ -361,7 +362,18 @@ struct wait_arg {
     bool any;
 };
 
-/* rt->lock held: is there a matching zombie (found) or a matching child? */
+/* c (rt->lock held) has something to report for these options? */
+static bool reportable(const struct process *c, int options)
+{
+    if (c->zombie)
+        return options & WEXITED;
+    if (options & WSTOPPED && (c->wait_report & 0xff) == 0x7f)
+        return true;
+    return options & WCONTINUED && c->wait_report == 0xffff;
+}
+
+/* rt->lock held: is there a matching child with something to report
+ * (found), or a matching child at all? */
 static void scan_children_locked(struct wait_arg *w)
 {
     w->found = NULL;
@@ -370,7 +382,7 @@ static void scan_children_locked(struct wait_arg *w)
         if (!matches(c, w->p, w->pid))
             continue;
         w->any = true;
-        if (c->zombie) {
+        if (reportable(c, w->options)) {
             w->found = c;
             return;
         }
@@ -390,10 +402,21 @@ static bool child_ready(void *arg)
 pid_t process_wait_child(struct process *p, pid_t pid, int options, int *status)
 {
     struct runtime *rt = p->rt;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        options |= WEXITED;
     struct wait_arg w = { p, pid, options, NULL, false };
     for (;;) {
         pthread_mutex_lock(&rt->lock);
         scan_children_locked(&w);
+        if (w.found && !w.found->zombie) {
+            /* A stop or continue: reported once (unless WNOWAIT). */
+            struct process *c = w.found;
+            *status = c->wait_report;
+            if (!(options & WNOWAIT))
+                c->wait_report = 0;
+            pthread_mutex_unlock(&rt->lock);
+            return c->pid;
+        }
         if (w.found) {
             struct process *c = w.found;
             pid_t cpid = c->pid;
@@ -445,6 +468,8 @@ void thread_release(struct thread *t)
     free(t);
     if (last)
         process_finish(p);
+    else
+        jobctl_thread_gone(p);  /* the others may all be parked for a stop */
 }
 
 int runtime_wait_all(struct runtime *rt)

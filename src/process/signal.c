@@ -2,6 +2,7 @@
 #include "process/signal.h"
 
 #include "fs/poll_sigmask.h"
+#include "process/jobctl.h"
 #include "process/runtime_state.h"
 
 #include <errno.h>
@@ -21,6 +22,11 @@ bool signal_default_terminates(int sig)
     default:
         return true;
     }
+}
+
+bool signal_default_ignored(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
 bool signal_default_core(int sig)
@@ -53,7 +59,7 @@ static bool ignored_locked(struct process *p, struct thread *t, int sig)
     uint64_t h = p->sigactions[sig - 1].handler;
     if (h == (uint64_t)(uintptr_t)SIG_IGN)
         return true;
-    return h == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig);
+    return h == (uint64_t)(uintptr_t)SIG_DFL && signal_default_ignored(sig);
 }
 
 /* Real-time signals queue: the first pending instance of a signal is in
@@ -205,15 +211,25 @@ static bool send_settled(struct process *p, int sig, int *ret)
     return true;
 }
 
+/* send_locked with job control's part first (SIGCONT resumes even when
+ * it is then ignored or blocked); p->lock held, dropped on return. */
+static int send_unlock(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    bool continued = jobctl_prepare_send_locked(p, info->si_signo);
+    int err = send_locked(p, target, info);
+    pthread_mutex_unlock(&p->lock);
+    if (continued)
+        jobctl_notify_parent(p, CLD_CONTINUED, SIGCONT);
+    return err;
+}
+
 static int send(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int settled;
     if (send_settled(p, info->si_signo, &settled))
         return settled;
     pthread_mutex_lock(&p->lock);
-    int err = send_locked(p, target, info);
-    pthread_mutex_unlock(&p->lock);
-    return err;
+    return send_unlock(p, target, info);
 }
 
 int signal_send_process(struct process *p, const siginfo_t *info)
@@ -231,16 +247,12 @@ int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
     int ret;
     if (send_settled(p, info->si_signo, &ret))
         return ret;
-    ret = -ESRCH;
     pthread_mutex_lock(&p->lock);
-    for (struct thread *t = p->threads; t; t = t->next) {
-        if (t->tid == tid) {
-            ret = send_locked(p, t, info);
-            break;
-        }
-    }
+    for (struct thread *t = p->threads; t; t = t->next)
+        if (t->tid == tid)
+            return send_unlock(p, t, info);
     pthread_mutex_unlock(&p->lock);
-    return ret;
+    return -ESRCH;
 }
 
 void signal_raise_sigpipe(void)

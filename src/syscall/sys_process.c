@@ -23,7 +23,8 @@ SYS_STATIC(wait4)
     if (pid == INT32_MIN)
         return -ESRCH;
     int status = 0;
-    pid_t got = process_wait_child(p, pid, options & WNOHANG, &status);
+    pid_t got = process_wait_child(p, pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED,
+                                   &status);
     if (got > 0) {
         /* Checked after the wait, as Linux's put_user: WNOHANG with nothing
          * to report never touches the pointer. */
@@ -55,13 +56,9 @@ SYS_STATIC(waitid)
     case P_PGID: if (id < 0) return -EINVAL; pid = id ? -id : 0; break;
     default: return -EINVAL;
     }
-    if (!(options & WEXITED)) {
-        /* Only stopped/continued children asked for: onespace never stops
-         * a process, so there is nothing to report (or wait for). */
-        return (options & WNOHANG) ? 0 : -ECHILD;
-    }
     int status = 0;
-    pid_t got = process_wait_child(p, pid, options & (WNOHANG | WNOWAIT), &status);
+    pid_t got = process_wait_child(
+        p, pid, options & (WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED), &status);
     if (got < 0)
         return got;
     siginfo_t si;
@@ -69,7 +66,13 @@ SYS_STATIC(waitid)
     if (got > 0) {
         si.si_signo = SIGCHLD;
         si.si_pid = got;
-        if (WIFEXITED(status)) {
+        if (WIFSTOPPED(status)) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = WSTOPSIG(status);
+        } else if (WIFCONTINUED(status)) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
+        } else if (WIFEXITED(status)) {
             si.si_code = CLD_EXITED;
             si.si_status = WEXITSTATUS(status);
         } else {
