@@ -43,6 +43,8 @@ static pid_t alloc_pid_locked(struct runtime *rt, struct process *p)
         pid_t pid = rt->last_pid + 1 + i;
         if (pid >= RUNTIME_PID_MAX)
             pid -= RUNTIME_PID_MAX - 1;
+        if (pid == 1 && rt->last_pid)
+            continue;   /* pid 1 is the first process's only: orphans go there */
         if (!rt->pids[pid]) {
             rt->pids[pid] = p;
             rt->last_pid = pid;
@@ -274,6 +276,62 @@ static void unlink_child_locked(struct process *c)
     c->parent = NULL;
 }
 
+/* rt->lock held: where p's children go when p exits (Linux's
+ * find_new_reaper): the nearest ancestor that set PR_SET_CHILD_SUBREAPER
+ * and is not exiting, else pid 1 unless it is exiting; NULL: none (the
+ * instance is ending). */
+static struct process *new_parent_locked(struct runtime *rt, struct process *p)
+{
+    for (struct process *a = p->parent; a; a = a->parent)
+        if (a->child_subreaper && !atomic_load(&a->exiting))
+            return a;
+    struct process *init = rt->pids[1];
+    if (init && init != p && init->pid == 1 && !init->zombie && !atomic_load(&init->exiting))
+        return init;
+    return NULL;
+}
+
+/* rt->lock held: give p's children to their new parent; the zombies
+ * among them that nobody will wait for go onto *unwanted (freed by the
+ * caller once the lock is dropped). */
+static void reparent_children_locked(struct runtime *rt, struct process *p,
+                                     struct process **unwanted)
+{
+    if (!p->children)
+        return;
+    struct process *reaper = new_parent_locked(rt, p);
+    bool autoreap = false;
+    if (reaper) {
+        pthread_mutex_lock(&reaper->lock);
+        autoreap = signal_child_autoreap_locked(reaper);
+        pthread_mutex_unlock(&reaper->lock);
+    }
+    bool adopted = false;
+    for (struct process *c = p->children, *next; c; c = next) {
+        next = c->next_sibling;
+        if (reaper && !(c->zombie && autoreap)) {
+            c->parent = reaper;
+            c->ppid = reaper->pid;
+            c->next_sibling = reaper->children;
+            reaper->children = c;
+            adopted = true;
+            if (c->zombie)
+                signal_child_exited(reaper, c);     /* as Linux's reparent_leader */
+            continue;
+        }
+        c->parent = NULL;
+        c->ppid = reaper ? reaper->pid : 1;
+        if (c->zombie) {
+            rt->pids[c->pid] = NULL;
+            c->next_sibling = *unwanted;
+            *unwanted = c;
+        }
+    }
+    p->children = NULL;
+    if (adopted)
+        waiter_queue_wake_all(&reaper->child_wq);
+}
+
 static void process_finish(struct process *p)
 {
     struct runtime *rt = p->rt;
@@ -297,20 +355,11 @@ static void process_finish(struct process *p)
         rt->init_status = p->exit_status;
         rt->init_exited = true;
     }
-    /* Orphans: nobody will wait for them (there is no init to reparent
-     * to inside onespace); zombies among them go at once. */
+    p->wait_report = 0;     /* a stop not yet reported is gone with it */
+    /* Orphans go to a subreaper or pid 1 (zombies among them that nobody
+     * will wait for go at once). */
     struct process *orphan_zombies = NULL;
-    for (struct process *c = p->children, *next; c; c = next) {
-        next = c->next_sibling;
-        c->parent = NULL;
-        c->ppid = 1;
-        if (c->zombie) {
-            rt->pids[c->pid] = NULL;
-            c->next_sibling = orphan_zombies;
-            orphan_zombies = c;
-        }
-    }
-    p->children = NULL;
+    reparent_children_locked(rt, p, &orphan_zombies);
     bool reaped_now = !p->parent;
     /* The parent may have exited (orphaning p) since the check above. */
     if (reaped_now)
