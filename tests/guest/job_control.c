@@ -1,0 +1,282 @@
+/* Job control: a child (spawned from this program with a role argument)
+ * is stopped with SIGSTOP / SIGTSTP and continued with SIGCONT while one
+ * of its threads spins in user code and the other blocks in read.
+ * Checked: wait4 WUNTRACED / WCONTINUED status words (reported once),
+ * waitid WSTOPPED / WCONTINUED (CLD_STOPPED / CLD_CONTINUED), /proc state
+ * T, SIGCHLD for stop and continue (and none with SA_NOCLDSTOP), a stop
+ * signal pending while stopped discarded by SIGCONT, the child's SIGCONT
+ * handler, the interrupted read restarted, SIGKILL of a stopped child.
+ *
+ * SIGCHLD stays blocked in the parent and is taken with sigtimedwait
+ * after each event, so each one is seen (standard signals merge). */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest_check.h"
+
+extern char **environ;
+
+/* ---- the child ---------------------------------------------------------- */
+
+static volatile sig_atomic_t got_cont;
+
+static void on_cont(int sig)
+{
+    (void)sig;
+    got_cont = 1;
+}
+
+static void *spin(void *arg)
+{
+    volatile unsigned long *n = arg;
+    for (;;)
+        (*n)++;
+    return NULL;
+}
+
+/* fd 0: the parent's command pipe; fd 1: the ready pipe. Exits with
+ * 10 + (SIGCONT handler ran) once a byte arrives on fd 0. */
+static int stoppable(void)
+{
+    static unsigned long spins;
+    /* A group of its own whose parent is in another group of the same
+     * session: not orphaned, so SIGTSTP stops it (an orphaned group
+     * discards SIGTSTP/SIGTTIN/SIGTTOU). */
+    if (setpgid(0, 0))
+        return 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_cont;
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGCONT, &sa, NULL))
+        return 3;
+    pthread_t t;
+    if (pthread_create(&t, NULL, spin, &spins))
+        return 4;
+    if (write(1, "R", 1) != 1)
+        return 5;
+    char c;
+    ssize_t n;
+    while ((n = read(0, &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (n != 1)
+        return 6;
+    return 10 + got_cont;
+}
+
+/* ---- the parent --------------------------------------------------------- */
+
+struct kid {
+    pid_t pid;
+    int cmd;        /* write end of the child's fd 0 */
+};
+
+static struct kid spawn_stoppable(const char *self)
+{
+    int cmd[2], ready[2];
+    CHECK(pipe(cmd) == 0 && pipe(ready) == 0, "pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, cmd[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, ready[1], 1);
+    posix_spawn_file_actions_addclose(&fa, cmd[1]);
+    posix_spawn_file_actions_addclose(&fa, ready[0]);
+    char *argv[] = { (char *)self, "stoppable", NULL };
+    struct kid k;
+    int err = posix_spawn(&k.pid, self, &fa, NULL, argv, environ);
+    CHECK(err == 0, "posix_spawn: %s", strerror(err));
+    posix_spawn_file_actions_destroy(&fa);
+    close(cmd[0]);
+    close(ready[1]);
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1 && c == 'R', "child not ready");
+    close(ready[0]);
+    k.cmd = cmd[1];
+    return k;
+}
+
+static const char *code_name(int code)
+{
+    switch (code) {
+    case CLD_EXITED: return "CLD_EXITED";
+    case CLD_KILLED: return "CLD_KILLED";
+    case CLD_DUMPED: return "CLD_DUMPED";
+    case CLD_STOPPED: return "CLD_STOPPED";
+    case CLD_CONTINUED: return "CLD_CONTINUED";
+    default: return "?";
+    }
+}
+
+/* Take the next SIGCHLD. For a stop or an exit Linux queues it before
+ * the wait returns; for a continue the child sends it once it runs
+ * again, so it may come a little later: wait for it. */
+static void take_sigchld(const char *what, pid_t pid)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    struct timespec limit = { 20, 0 };
+    siginfo_t si;
+    if (sigtimedwait(&set, &si, &limit) != SIGCHLD) {
+        OUT("%s: no SIGCHLD", what);
+        return;
+    }
+    OUT("%s: SIGCHLD %s status %d from the child %d", what, code_name(si.si_code),
+        si.si_status, si.si_pid == pid);
+}
+
+static void no_sigchld(const char *what)
+{
+    sigset_t pend;
+    CHECK(sigpending(&pend) == 0, "sigpending");
+    OUT("%s: SIGCHLD pending %d", what, sigismember(&pend, SIGCHLD));
+}
+
+static void on_chld(int sig)
+{
+    (void)sig;
+}
+
+static void set_chld_action(int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_chld;
+    sa.sa_flags = flags;
+    CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
+}
+
+/* The state letter of /proc/pid/stat. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0, "open %s", path);
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    CHECK(n > 0, "read %s", path);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    CHECK(rp && rp[1] == ' ', "stat format");
+    return rp[2];
+}
+
+static void print_status(const char *what, int st)
+{
+    if (WIFSTOPPED(st))
+        OUT("%s: status %#x stopped by %d", what, st, WSTOPSIG(st));
+    else if (WIFCONTINUED(st))
+        OUT("%s: status %#x continued", what, st);
+    else if (WIFEXITED(st))
+        OUT("%s: status %#x exited %d", what, st, WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        OUT("%s: status %#x killed by %d core %d", what, st, WTERMSIG(st),
+            WCOREDUMP(st) ? 1 : 0);
+}
+
+static void stop_and_continue(const char *self)
+{
+    set_chld_action(SA_SIGINFO);
+    struct kid k = spawn_stoppable(self);
+    int st;
+
+    CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+    print_status("SIGSTOP, waitpid WUNTRACED", st);
+    take_sigchld("SIGSTOP", k.pid);
+    OUT("stopped child's /proc state %c", proc_state(k.pid));
+    OUT("reported once: waitpid WUNTRACED|WNOHANG -> %d",
+        (int)waitpid(k.pid, &st, WUNTRACED | WNOHANG));
+    OUT("without WUNTRACED: waitpid WNOHANG -> %d", (int)waitpid(k.pid, &st, WNOHANG));
+
+    CHECK(kill(k.pid, SIGCONT) == 0, "kill SIGCONT");
+    CHECK(waitpid(k.pid, &st, WCONTINUED) == k.pid, "waitpid WCONTINUED");
+    print_status("SIGCONT, waitpid WCONTINUED", st);
+    take_sigchld("SIGCONT", k.pid);
+    OUT("continued: waitpid WCONTINUED|WNOHANG -> %d",
+        (int)waitpid(k.pid, &st, WCONTINUED | WNOHANG));
+
+    /* waitid this time. */
+    siginfo_t si;
+    CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, k.pid, &si, WSTOPPED | WNOWAIT) == 0, "waitid WSTOPPED|WNOWAIT");
+    OUT("waitid WSTOPPED|WNOWAIT: %s status %d pid ok %d", code_name(si.si_code),
+        si.si_status, si.si_pid == k.pid);
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, k.pid, &si, WSTOPPED) == 0, "waitid WSTOPPED");
+    OUT("waitid WSTOPPED: %s status %d", code_name(si.si_code), si.si_status);
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, k.pid, &si, WSTOPPED | WNOHANG) == 0, "waitid WNOHANG");
+    OUT("waitid again: si_pid %d", (int)si.si_pid);
+    take_sigchld("SIGSTOP 2", k.pid);
+    CHECK(kill(k.pid, SIGCONT) == 0, "kill SIGCONT");
+    memset(&si, 0, sizeof(si));
+    CHECK(waitid(P_PID, k.pid, &si, WCONTINUED) == 0, "waitid WCONTINUED");
+    OUT("waitid WCONTINUED: %s status %d", code_name(si.si_code), si.si_status);
+    take_sigchld("SIGCONT 2", k.pid);
+
+    /* SIGTSTP (default action: stop), then a SIGSTOP sent to the stopped
+     * child stays pending and the SIGCONT discards it. */
+    CHECK(kill(k.pid, SIGTSTP) == 0, "kill SIGTSTP");
+    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+    print_status("SIGTSTP", st);
+    take_sigchld("SIGTSTP", k.pid);
+    CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+    CHECK(kill(k.pid, SIGCONT) == 0, "kill SIGCONT");
+    CHECK(waitpid(k.pid, &st, WCONTINUED) == k.pid, "waitpid WCONTINUED");
+    print_status("SIGSTOP while stopped, then SIGCONT", st);
+    take_sigchld("SIGCONT 3", k.pid);
+
+    /* Let it finish: it must not stop again on the way. */
+    CHECK(write(k.cmd, "x", 1) == 1, "write");
+    CHECK(waitpid(k.pid, &st, WUNTRACED | WCONTINUED) == k.pid, "waitpid");
+    print_status("end (10 + SIGCONT handler ran)", st);
+    take_sigchld("exit", k.pid);
+    close(k.cmd);
+}
+
+static void nocldstop_and_kill(const char *self)
+{
+    set_chld_action(SA_SIGINFO | SA_NOCLDSTOP);
+    struct kid k = spawn_stoppable(self);
+    int st;
+    CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+    print_status("SA_NOCLDSTOP, SIGSTOP", st);
+    no_sigchld("SA_NOCLDSTOP stop");
+    CHECK(kill(k.pid, SIGCONT) == 0, "kill SIGCONT");
+    CHECK(waitpid(k.pid, &st, WCONTINUED) == k.pid, "waitpid WCONTINUED");
+    print_status("SA_NOCLDSTOP, SIGCONT", st);
+    no_sigchld("SA_NOCLDSTOP continue");
+    CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+    CHECK(kill(k.pid, SIGKILL) == 0, "kill SIGKILL");
+    CHECK(waitpid(k.pid, &st, WUNTRACED | WCONTINUED) == k.pid, "waitpid");
+    print_status("SIGKILL while stopped", st);
+    take_sigchld("SIGKILL", k.pid);
+    CHECK_ERR(waitpid(-1, &st, WUNTRACED | WCONTINUED | WNOHANG), ECHILD);
+    close(k.cmd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "stoppable"))
+        return stoppable();
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0, "sigprocmask");
+    stop_and_continue(argv[0]);
+    nocldstop_and_kill(argv[0]);
+    OUT("done");
+    return 0;
+}
