@@ -88,6 +88,7 @@ struct process {
     /* PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here
      * (under rt->lock). */
     bool child_subreaper;
+    bool did_exec;                  /* execve'd since created (setpgid: EACCES) */
 };
 
 struct thread {

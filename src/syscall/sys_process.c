@@ -85,6 +85,22 @@ SYS_STATIC(waitid)
     return 0;
 }
 
+/* Is there a process in group pgid of session sid? */
+static bool group_in_session(struct runtime *rt, pid_t pgid, pid_t sid)
+{
+    bool found = false;
+    pthread_mutex_lock(&rt->lock);
+    for (pid_t pid = 1; pid < RUNTIME_PID_MAX && !found; pid++) {
+        struct process *q = rt->pids[pid];
+        found = q && q->pid == pid && !q->zombie && q->pgid == pgid && q->sid == sid;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return found;
+}
+
+/* Linux's checks, in its order: the caller or a child of its session
+ * that has not exec'd yet; not a session leader; a group other than its
+ * own pid must exist in the caller's session. */
 SYS_STATIC(setpgid)
 {
     struct process *p = self->proc;
@@ -98,9 +114,13 @@ SYS_STATIC(setpgid)
             return -ESRCH;
         if (target->sid != p->sid)
             return -EPERM;
+        if (target->did_exec)
+            return -EACCES;
     }
     if (target->sid == target->pid)
         return -EPERM;      /* a session leader keeps its group */
+    if (pgid && pgid != target->pid && !group_in_session(p->rt, pgid, p->sid))
+        return -EPERM;
     target->pgid = pgid ? pgid : target->pid;
     return 0;
 }
