@@ -11,6 +11,7 @@
  * after each event, so each one is seen (standard signals merge). */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -43,13 +44,13 @@ static void *spin(void *arg)
 
 /* fd 0: the parent's command pipe; fd 1: the ready pipe. Exits with
  * 10 + (SIGCONT handler ran) once a byte arrives on fd 0. */
-static int stoppable(void)
+static int stoppable(bool keep_group)
 {
     static unsigned long spins;
     /* A group of its own whose parent is in another group of the same
      * session: not orphaned, so SIGTSTP stops it (an orphaned group
      * discards SIGTSTP/SIGTTIN/SIGTTOU). */
-    if (setpgid(0, 0))
+    if (!keep_group && setpgid(0, 0))
         return 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -68,7 +69,19 @@ static int stoppable(void)
         ;
     if (n != 1)
         return 6;
+    /* The continue is reported to the parent when SIGCONT is sent; the
+     * handler runs once a thread runs again, maybe after the parent's
+     * byte arrived: give it time. */
+    for (int i = 0; i < 10000 && !got_cont; i++)
+        usleep(1000);
     return 10 + got_cont;
+}
+
+/* Stops itself; exits 12 once continued. */
+static int selfstop(void)
+{
+    raise(SIGSTOP);
+    return 12;
 }
 
 /* ---- the parent --------------------------------------------------------- */
@@ -78,7 +91,16 @@ struct kid {
     int cmd;        /* write end of the child's fd 0 */
 };
 
+static struct kid spawn_stoppable_in(const char *self, pid_t pgroup);
+
 static struct kid spawn_stoppable(const char *self)
+{
+    return spawn_stoppable_in(self, -1);
+}
+
+/* pgroup >= 0: put it in that group at spawn (0: a new one) instead of
+ * the child's own setpgid(0, 0). */
+static struct kid spawn_stoppable_in(const char *self, pid_t pgroup)
 {
     int cmd[2], ready[2];
     CHECK(pipe(cmd) == 0 && pipe(ready) == 0, "pipe");
@@ -88,11 +110,18 @@ static struct kid spawn_stoppable(const char *self)
     posix_spawn_file_actions_adddup2(&fa, ready[1], 1);
     posix_spawn_file_actions_addclose(&fa, cmd[1]);
     posix_spawn_file_actions_addclose(&fa, ready[0]);
-    char *argv[] = { (char *)self, "stoppable", NULL };
+    char *argv[] = { (char *)self, "stoppable", pgroup >= 0 ? "keep-group" : NULL, NULL };
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    if (pgroup >= 0) {
+        posix_spawnattr_setpgroup(&at, pgroup);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    }
     struct kid k;
-    int err = posix_spawn(&k.pid, self, &fa, NULL, argv, environ);
+    int err = posix_spawn(&k.pid, self, &fa, &at, argv, environ);
     CHECK(err == 0, "posix_spawn: %s", strerror(err));
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     close(cmd[0]);
     close(ready[1]);
     char c;
@@ -267,16 +296,76 @@ static void nocldstop_and_kill(const char *self)
     close(k.cmd);
 }
 
+/* Whatever SIGCHLDs are pending or arrive (a continue's may come late,
+ * and standard signals merge): taken, not printed. */
+static void drain_sigchld(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    struct timespec soon = { 0, 50 * 1000 * 1000 };
+    while (sigtimedwait(&set, NULL, &soon) == SIGCHLD)
+        ;
+}
+
+/* raise(SIGSTOP) in the child; a stop of a whole group with kill(-pgid). */
+static void self_and_group(const char *self)
+{
+    set_chld_action(SA_SIGINFO | SA_NOCLDSTOP);
+    char *argv[] = { (char *)self, "selfstop", NULL };
+    pid_t pid;
+    int err = posix_spawn(&pid, self, NULL, NULL, argv, environ);
+    CHECK(err == 0, "posix_spawn: %s", strerror(err));
+    int st;
+    CHECK(waitpid(pid, &st, WUNTRACED) == pid, "waitpid WUNTRACED");
+    print_status("raise(SIGSTOP)", st);
+    CHECK(kill(pid, SIGCONT) == 0, "kill SIGCONT");
+    CHECK(waitpid(pid, &st, WUNTRACED) == pid, "waitpid");
+    print_status("continued, then", st);
+
+    struct kid a = spawn_stoppable_in(self, 0);
+    struct kid b = spawn_stoppable_in(self, a.pid);
+    CHECK(kill(-a.pid, SIGSTOP) == 0, "kill(-pgid, SIGSTOP)");
+    int seen = 0;
+    for (int i = 0; i < 2; i++) {
+        pid_t w = waitpid(-a.pid, &st, WUNTRACED);
+        CHECK((w == a.pid || w == b.pid) && WIFSTOPPED(st), "waitpid(-pgid) -> %d %#x", (int)w,
+              st);
+        seen |= w == a.pid ? 1 : 2;
+    }
+    OUT("kill(-pgid, SIGSTOP): both stopped %d", seen == 3);
+    CHECK(kill(-a.pid, SIGCONT) == 0, "kill(-pgid, SIGCONT)");
+    seen = 0;
+    for (int i = 0; i < 2; i++) {
+        pid_t w = waitpid(-a.pid, &st, WCONTINUED);
+        CHECK((w == a.pid || w == b.pid) && WIFCONTINUED(st), "waitpid(-pgid) -> %d %#x",
+              (int)w, st);
+        seen |= w == a.pid ? 1 : 2;
+    }
+    OUT("kill(-pgid, SIGCONT): both continued %d", seen == 3);
+    CHECK(write(a.cmd, "x", 1) == 1 && write(b.cmd, "x", 1) == 1, "write");
+    CHECK(waitpid(a.pid, &st, 0) == a.pid, "waitpid a");
+    print_status("group member a", st);
+    CHECK(waitpid(b.pid, &st, 0) == b.pid, "waitpid b");
+    print_status("group member b", st);
+    close(a.cmd);
+    close(b.cmd);
+    drain_sigchld();
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "stoppable"))
-        return stoppable();
+        return stoppable(argc > 2);
+    if (argc > 1 && !strcmp(argv[1], "selfstop"))
+        return selfstop();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0, "sigprocmask");
     stop_and_continue(argv[0]);
     nocldstop_and_kill(argv[0]);
+    self_and_group(argv[0]);
     OUT("done");
     return 0;
 }

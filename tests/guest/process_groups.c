@@ -29,6 +29,19 @@ static sigset_t usr_set(void)
     return s;
 }
 
+/* Role "try": setpgid into an existing group of the session (our
+ * parent's), then into one that does not exist. Exit code: 1 if the
+ * first worked, +2 if the second failed with EPERM. */
+static int try_setpgid(void)
+{
+    int r = 0;
+    if (setpgid(0, getpgid(getppid())) == 0 && getpgrp() == getppid())
+        r |= 1;
+    if (setpgid(0, 999999) < 0 && errno == EPERM)
+        r |= 2;
+    return r;
+}
+
 static int member(void)
 {
     sigset_t s = usr_set(), pend;
@@ -87,6 +100,25 @@ static int session(const char *self)
     OUT("x leads its group: %d, y in it: %d", getpgid(x) == x, getpgid(y) == x);
     OUT("all in our session: %d", getsid(a) == me && getsid(b) == me && getsid(x) == me &&
                                       getsid(y) == me);
+    /* posix_spawn returns after the child's execve: too late to move it. */
+    CHECK_ERR(setpgid(a, a), EACCES);
+    OUT("setpgid of a child that has exec'd: EACCES");
+    CHECK_ERR(setpgid(getppid(), 0), ESRCH);
+    OUT("setpgid of a process that is not our child: ESRCH");
+    {
+        pid_t t = spawn_member(self, 0);
+        char *targv[] = { (char *)self, "try", NULL };
+        pid_t tr;
+        int err = posix_spawn(&tr, self, NULL, NULL, targv, environ);
+        CHECK(err == 0, "posix_spawn: %s", strerror(err));
+        int st;
+        CHECK(waitpid(tr, &st, 0) == tr, "waitpid try");
+        OUT("setpgid into our group %d, into a group that does not exist EPERM %d",
+            code(st) & 1, (code(st) & 2) >> 1);
+        CHECK(kill(t, SIGUSR1) == 0, "kill t");
+        CHECK(waitpid(t, &st, 0) == t, "waitpid t");
+        OUT("getpgid of a reaped child: ESRCH %d", getpgid(t) < 0 && errno == ESRCH);
+    }
 
     CHECK(kill(-x, SIGUSR2) == 0, "kill(-x)");
     int st, got_x = 0, got_y = 0;
@@ -122,6 +154,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "member"))
         return member();
+    if (argc > 1 && !strcmp(argv[1], "try"))
+        return try_setpgid();
     if (argc > 1 && !strcmp(argv[1], "session"))
         return session(argv[0]);
     /* A group leader cannot setsid: the session runs in a child. */
