@@ -47,6 +47,44 @@ static int faulter(void)
     return 2;
 }
 
+/* The fault in a second thread while the main thread blocks. */
+static void *fault_in_thread(void *arg)
+{
+    (void)arg;
+    *(volatile int *)0 = 1;
+    return NULL;
+}
+
+static int thread_faulter(void)
+{
+    static int fds[2];
+    pthread_t t;
+    if (pipe(fds) || pthread_create(&t, NULL, fault_in_thread, NULL))
+        return 1;
+    char c;
+    return (int)read(fds[0], &c, 1) + 10;
+}
+
+static volatile int zero;
+
+static int divider(void)
+{
+    return 100 / zero;
+}
+
+static pid_t spawn(const char *self, const char *role, const char *arg, int in);
+
+/* A middle process whose own child faults: it sees the death, exits
+ * with the signal number + 100. */
+static int middle(const char *self)
+{
+    pid_t c = spawn(self, "segv", NULL, -1);
+    int st;
+    if (waitpid(c, &st, 0) != c || !WIFSIGNALED(st))
+        return 1;
+    return 100 + WTERMSIG(st) + (WCOREDUMP(st) ? 50 : 0);
+}
+
 static pid_t spawn(const char *self, const char *role, const char *arg, int in)
 {
     posix_spawn_file_actions_t fa;
@@ -77,6 +115,14 @@ int main(int argc, char **argv)
         return worker(atoi(argv[2]));
     if (argc > 1 && !strcmp(argv[1], "segv"))
         return faulter();
+    if (argc > 1 && !strcmp(argv[1], "segv-thread"))
+        return thread_faulter();
+    if (argc > 1 && !strcmp(argv[1], "fpe"))
+        return divider();
+    if (argc > 1 && !strcmp(argv[1], "abort"))
+        abort();
+    if (argc > 1 && !strcmp(argv[1], "middle"))
+        return middle(argv[0]);
 
     struct rlimit nocore = { 0, 0 };
     CHECK(setrlimit(RLIMIT_CORE, &nocore) == 0, "setrlimit RLIMIT_CORE");
@@ -98,6 +144,14 @@ int main(int argc, char **argv)
     print_status("worker 1", st);
     CHECK(waitpid(w2, &st, 0) == w2, "waitpid worker 2");
     print_status("worker 2", st);
+    CHECK_ERR(waitpid(-1, &st, WNOHANG), ECHILD);
+
+    static const char *const roles[] = { "segv-thread", "fpe", "abort", "middle" };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        pid_t c = spawn(argv[0], roles[i], NULL, -1);
+        CHECK(waitpid(c, &st, 0) == c, "waitpid %s", roles[i]);
+        print_status(roles[i], st);
+    }
     CHECK_ERR(waitpid(-1, &st, WNOHANG), ECHILD);
     OUT("done");
     return 0;

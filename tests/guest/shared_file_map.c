@@ -58,6 +58,51 @@ static int child_reader(const char *path)
     return memcmp(buf, MSG_P, sizeof(buf)) == 0 ? 0 : 3;
 }
 
+/* Both alive: the child maps only the file's second page (offset 4096),
+ * stores "ping" and tells the parent (fd 1); the parent, through its
+ * whole-file mapping, sees it, stores "pong" and tells the child (fd 0). */
+static int child_pingpong(const char *path)
+{
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return 1;
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+    if (m == MAP_FAILED)
+        return 2;
+    memcpy(m + 300, "ping", 5);
+    char c;
+    if (write(1, "a", 1) != 1 || read(0, &c, 1) != 1)
+        return 3;
+    return memcmp(m + 400, "pong", 5) == 0 ? 0 : 4;
+}
+
+static void pingpong(const char *self, const char *path, char *m)
+{
+    int up[2], down[2];
+    CHECK(pipe(up) == 0 && pipe(down) == 0, "pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, down[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, up[1], 1);
+    char *argv[] = { (char *)self, "pingpong", (char *)path, NULL };
+    pid_t pid;
+    int err = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+    CHECK(err == 0, "posix_spawn: %s", strerror(err));
+    posix_spawn_file_actions_destroy(&fa);
+    close(up[1]);
+    close(down[0]);
+    char c;
+    CHECK(read(up[0], &c, 1) == 1, "read");
+    OUT("live child's store at file offset 4396: %s", m + 4396);
+    memcpy(m + 4496, "pong", 5);
+    CHECK(write(down[1], "b", 1) == 1, "write");
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    OUT("live child saw the parent's store: exit %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    close(up[0]);
+    close(down[1]);
+}
+
 static int run_child(const char *self, const char *role, const char *path)
 {
     char *argv[] = { (char *)self, (char *)role, (char *)path, NULL };
@@ -107,6 +152,8 @@ static void file_map(const char *self)
     CHECK(msync(m, SIZE, MS_SYNC) == 0, "msync");
     OUT("reader child (sees the parent's store): exit %d", run_child(self, "reader", path));
 
+    pingpong(self, path, m);
+
     CHECK(pwrite(fd, MSG_W, sizeof(MSG_W), 5000) == (ssize_t)sizeof(MSG_W), "pwrite");
     OUT("mapping after write() at 5000: %s", m + 5000);
 
@@ -155,6 +202,8 @@ int main(int argc, char **argv)
         return child_writer(argv[2]);
     if (argc > 2 && !strcmp(argv[1], "reader"))
         return child_reader(argv[2]);
+    if (argc > 2 && !strcmp(argv[1], "pingpong"))
+        return child_pingpong(argv[2]);
     file_map(argv[0]);
     anon_shared_vfork();
     OUT("done");
