@@ -97,11 +97,13 @@ static bool same_timer(const siginfo_t *a, const siginfo_t *b)
 static int add_pending(struct process *p, struct sigset_state st, const siginfo_t *info)
 {
     int sig = info->si_signo;
-    if (!(*st.pending & SIG_BIT(sig)) || sig < 32) {
-        *st.pending |= SIG_BIT(sig);    /* standard signals merge */
+    if (!(*st.pending & SIG_BIT(sig))) {
+        *st.pending |= SIG_BIT(sig);
         st.info[sig - 1] = *info;
         return 0;
     }
+    if (sig < 32)
+        return 0;   /* standard signals merge: the first one's siginfo stays (Linux) */
     if (same_timer(&st.info[sig - 1], info))
         return 0;
     struct sigqueue_entry **tail = st.queue;

@@ -101,9 +101,11 @@ static void test_standard_signals_merge(void **state)
     struct process *p = proc_spawn(NULL, &t);
     siginfo_t si = info(SIGUSR1);
     signal_send_process(p, &si);
+    si.si_pid = 43;
     signal_send_process(p, &si);
     siginfo_t got;
     assert_int_equal(signal_dequeue(t, &got), SIGUSR1);
+    assert_int_equal(got.si_pid, 42);   /* the first one's siginfo (Linux's legacy_queue) */
     assert_int_equal(signal_dequeue(t, &got), 0);
     proc_end(p, 0);
 }
