@@ -49,6 +49,9 @@ entry_sigsys_stub:
     SETFS %r8
     subq $8, %rsp
     call entry_sigsys_c
+    /* From here on the signal checks are over (trap.c: in_trap_exit). */
+    .globl entry_sigsys_stub_exit
+entry_sigsys_stub_exit:
     addq $8, %rsp
     rdgsbase %rax
     movq GCTX_GUEST_FS(%rax), %r8
@@ -60,6 +63,8 @@ entry_sigsys_stub:
     call entry_sigsys_stray
     addq $8, %rsp
     ret
+    .globl entry_sigsys_stub_end
+entry_sigsys_stub_end:
     .size entry_sigsys_stub, .-entry_sigsys_stub
 
 /* Faults and kicks: may interrupt guest code or onespace code. */
@@ -94,6 +99,8 @@ entry_async_stub:
 entry_restorer:
     movq $15, %rax
     syscall
+    .globl entry_restorer_end
+entry_restorer_end:
     .size entry_restorer, .-entry_restorer
 
 /* Load every register from ctx->regs (GS base = ctx) and jump. */

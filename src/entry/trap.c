@@ -96,19 +96,43 @@ static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
     host_signal_install(sig, SIG_DFL, NULL, NULL, 0);
 }
 
+/* The code between a SIGSYS handler's last signal check and the guest:
+ * the stub's epilogue (which runs with the guest's FS base at its end)
+ * and our restorer. Not the prologue: the handler is still to come (and
+ * must not run with the kick blocked). */
+extern const char entry_sigsys_stub_exit[], entry_sigsys_stub_end[], entry_restorer_end[];
+
+static bool in_trap_exit(uintptr_t rip)
+{
+    return (rip >= (uintptr_t)entry_sigsys_stub_exit && rip < (uintptr_t)entry_sigsys_stub_end) ||
+           (rip >= (uintptr_t)entry_restorer && rip < (uintptr_t)entry_restorer_end);
+}
+
 void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 {
     struct guest_ctx *ctx = in_guest ? (struct guest_ctx *)host_get_gs() : NULL;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     if (sig == ENTRY_KICK_SIGNAL) {
         /* From onespace code, the kick only ends a blocking host call
          * (EINTR); the syscall's return path then leaves. */
         if (ctx && entry_should_leave(ctx->thread))
             entry_leave(ctx);
-        if (ctx)
+        if (ctx && in_pool(rip)) {
             entry_deliver_signals(ctx, uc, -1);
+            return;
+        }
+        /* On the way out of a syscall, past its last signal check (uc is
+         * not guest code: no frame can be built on it): the kick comes
+         * again once the guest's own mask is back, i.e. in guest code.
+         * Without this a stop or a signal would wait for the next
+         * syscall, forever for a thread that spins. */
+        struct guest_ctx *self = (struct guest_ctx *)host_get_gs();
+        if (self && in_trap_exit(rip)) {
+            sigaddset(&uc->uc_sigmask, ENTRY_KICK_SIGNAL);
+            host_thread_kick(self->host, ENTRY_KICK_SIGNAL);
+        }
         return;
     }
-    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     if (!ctx || !in_pool(rip)) {
         fatal_host_fault(sig, si, uc);
         return;
