@@ -193,6 +193,13 @@ static int send_locked(struct process *p, struct thread *target, const siginfo_t
         for (struct thread *t = p->threads; t && !notify; t = t->next)
             if (!(t->sigmask & SIG_BIT(sig)))
                 notify = t;
+        /* A stop involves every thread anyway: tell them all, so one
+         * notification that comes too late for its thread does not hold
+         * the stop up. */
+        if (notify && notify != self && jobctl_is_stop_signal(sig) && signal_notify_hook)
+            for (struct thread *t = p->threads; t; t = t->next)
+                if (t != notify && !(t->sigmask & SIG_BIT(sig)))
+                    signal_notify_hook(t);
     }
     if (notify && signal_notify_hook)
         signal_notify_hook(notify);
