@@ -77,6 +77,67 @@ static int stoppable(bool keep_group)
     return 10 + got_cont;
 }
 
+/* Role "busy": threads in every kind of wait while it is stopped and
+ * continued again and again: one spinning, one in pthread_cond_wait (a
+ * futex), one sleeping in nanosleep, main blocked in read (fd 0). After
+ * the byte they all stop; exit 0 if every wait behaved (no EINTR seen,
+ * the condition variable's state intact). */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static volatile int done_flag;
+static volatile int wait_errors;
+
+static void *cond_waiter(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    while (!done_flag)
+        if (pthread_cond_wait(&cv, &mu))
+            wait_errors++;
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    while (!done_flag) {
+        struct timespec ts = { 0, 2 * 1000 * 1000 };
+        if (nanosleep(&ts, NULL))
+            wait_errors++;
+    }
+    return NULL;
+}
+
+static void *busy_spin(void *arg)
+{
+    volatile unsigned long n = 0;
+    (void)arg;
+    while (!done_flag)
+        n++;
+    return NULL;
+}
+
+static int busy(void)
+{
+    pthread_t t[3];
+    if (pthread_create(&t[0], NULL, cond_waiter, NULL) ||
+        pthread_create(&t[1], NULL, sleeper, NULL) ||
+        pthread_create(&t[2], NULL, busy_spin, NULL))
+        return 2;
+    if (write(1, "R", 1) != 1)
+        return 3;
+    char c;
+    ssize_t n = read(0, &c, 1);     /* no handler: a stop must not show EINTR */
+    pthread_mutex_lock(&mu);
+    done_flag = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    return n == 1 && !wait_errors ? 0 : 4;
+}
+
 /* Stops itself; exits 12 once continued. */
 static int selfstop(void)
 {
@@ -110,7 +171,8 @@ static struct kid spawn_stoppable_in(const char *self, pid_t pgroup)
     posix_spawn_file_actions_adddup2(&fa, ready[1], 1);
     posix_spawn_file_actions_addclose(&fa, cmd[1]);
     posix_spawn_file_actions_addclose(&fa, ready[0]);
-    char *argv[] = { (char *)self, "stoppable", pgroup >= 0 ? "keep-group" : NULL, NULL };
+    char *argv[] = { (char *)self, pgroup == -2 ? "busy" : "stoppable",
+                     pgroup >= 0 ? "keep-group" : NULL, NULL };
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
     if (pgroup >= 0) {
@@ -287,7 +349,8 @@ static void nocldstop_and_kill(const char *self)
     print_status("SA_NOCLDSTOP, SIGCONT", st);
     no_sigchld("SA_NOCLDSTOP continue");
     CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
-    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+    CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid && WIFSTOPPED(st), "waitpid WUNTRACED: %#x",
+          st);
     CHECK(kill(k.pid, SIGKILL) == 0, "kill SIGKILL");
     CHECK(waitpid(k.pid, &st, WUNTRACED | WCONTINUED) == k.pid, "waitpid");
     print_status("SIGKILL while stopped", st);
@@ -306,6 +369,27 @@ static void drain_sigchld(void)
     struct timespec soon = { 0, 50 * 1000 * 1000 };
     while (sigtimedwait(&set, NULL, &soon) == SIGCHLD)
         ;
+}
+
+static void many_cycles(const char *self)
+{
+    set_chld_action(SA_SIGINFO | SA_NOCLDSTOP);
+    struct kid k = spawn_stoppable_in(self, -2);
+    int st, ok = 0;
+    const int cycles = 50;
+    for (int i = 0; i < cycles; i++) {
+        CHECK(kill(k.pid, SIGSTOP) == 0, "kill SIGSTOP");
+        CHECK(waitpid(k.pid, &st, WUNTRACED) == k.pid, "waitpid WUNTRACED");
+        CHECK(kill(k.pid, SIGCONT) == 0, "kill SIGCONT");
+        CHECK(waitpid(k.pid, &st, WCONTINUED) == k.pid, "waitpid WCONTINUED");
+        ok += WIFCONTINUED(st);
+    }
+    OUT("%d stop/continue cycles of a 4-thread child: %d continued", cycles, ok);
+    CHECK(write(k.cmd, "x", 1) == 1, "write");
+    CHECK(waitpid(k.pid, &st, 0) == k.pid, "waitpid");
+    print_status("its waits after the cycles (0: all fine)", st);
+    close(k.cmd);
+    drain_sigchld();
 }
 
 /* raise(SIGSTOP) in the child; a stop of a whole group with kill(-pgid). */
@@ -359,6 +443,8 @@ int main(int argc, char **argv)
         return stoppable(argc > 2);
     if (argc > 1 && !strcmp(argv[1], "selfstop"))
         return selfstop();
+    if (argc > 1 && !strcmp(argv[1], "busy"))
+        return busy();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -366,6 +452,7 @@ int main(int argc, char **argv)
     stop_and_continue(argv[0]);
     nocldstop_and_kill(argv[0]);
     self_and_group(argv[0]);
+    many_cycles(argv[0]);
     OUT("done");
     return 0;
 }
