@@ -44,6 +44,7 @@ bool jobctl_prepare_send_locked(struct process *p, int sig)
     if (sig != SIGCONT)
         return false;
     discard_pending_locked(p, STOP_SIGNALS);
+    p->cont_seq++;
     if (!atomic_load(&p->stop_sig))
         return false;
     bool was_stopped = p->stopped;
@@ -115,7 +116,7 @@ bool jobctl_park(struct thread *t)
         return false;
     pthread_mutex_lock(&p->lock);
     int sig = atomic_load(&p->stop_sig);
-    if (!sig || atomic_load(&p->exiting)) {
+    if (!sig || atomic_load(&p->exiting) || atomic_load(&t->must_leave)) {
         pthread_mutex_unlock(&p->lock);
         return false;
     }
@@ -126,7 +127,9 @@ bool jobctl_park(struct thread *t)
         jobctl_notify_parent(p, CLD_STOPPED, sig);
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        bool parked = atomic_load(&p->stop_sig) && !atomic_load(&p->exiting);
+        /* Also leave for another thread's execve (it ends us anyway). */
+        bool parked = atomic_load(&p->stop_sig) && !atomic_load(&p->exiting) &&
+                      !atomic_load(&t->must_leave);
         bool incomplete = !p->stopped;
         pthread_mutex_unlock(&p->lock);
         if (!parked)
@@ -154,6 +157,12 @@ bool jobctl_stop(struct thread *t, int sig)
     if (sig != SIGSTOP && jobctl_pgrp_orphaned(p->rt, p->pgid))
         return false;
     pthread_mutex_lock(&p->lock);
+    if (p->cont_seq != t->dequeue_cont_seq) {
+        /* A SIGCONT came after t took the stop signal: on Linux both
+         * happen under one lock, so the stop would have been discarded. */
+        pthread_mutex_unlock(&p->lock);
+        return false;
+    }
     if (!atomic_load(&p->stop_sig) && !atomic_load(&p->exiting)) {
         atomic_store(&p->stop_sig, sig);
         p->stopped = false;

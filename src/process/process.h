@@ -82,6 +82,7 @@ struct process {
     atomic_int stop_sig;
     bool stopped;                   /* every thread parked: the stop is complete */
     int nr_parked;                  /* threads parked for the stop */
+    unsigned cont_seq;              /* SIGCONTs sent (under lock) */
     /* Under rt->lock: a stop or continue not yet reported to wait (0,
      * 0x7f | sig << 8, or 0xffff), as Linux's group_exit_code / flags. */
     int wait_report;
@@ -113,6 +114,7 @@ struct thread {
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
     atomic_bool must_leave;         /* execve by another thread: leave guest code */
+    unsigned dequeue_cont_seq;      /* process cont_seq when it last took a signal */
 };
 
 struct thread *thread_current(void);

@@ -310,6 +310,7 @@ int signal_dequeue(struct thread *t, siginfo_t *info)
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
+    t->dequeue_cont_seq = p->cont_seq;     /* a stop taken now yields to a later SIGCONT */
     int sig = lowest(t->sig_pending & ~t->sigmask);
     if (sig)
         take_pending(p, state_of_thread(t), sig, info);

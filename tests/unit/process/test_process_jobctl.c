@@ -245,6 +245,35 @@ static void test_orphaned_pgrp(void **state)
     proc_end(f.parent, 0);
 }
 
+/* A SIGCONT that comes after a thread took SIGSTOP but before it acted
+ * on it wins (on Linux both happen under the siglock). */
+static void test_sigcont_after_take_wins(void **state)
+{
+    (void)state;
+    struct family f = family();
+    siginfo_t si = info(SIGSTOP), got;
+    assert_int_equal(signal_send_process(f.child, &si), 0);
+    assert_int_equal(signal_dequeue(f.ct, &got), SIGSTOP);
+    si = info(SIGCONT);
+    assert_int_equal(signal_send_process(f.child, &si), 0);
+    assert_false(jobctl_stop(f.ct, SIGSTOP));
+    assert_int_equal(atomic_load(&f.child->stop_sig), 0);
+    /* Taken again after that SIGCONT: it stops. */
+    si = info(SIGSTOP);
+    assert_int_equal(signal_send_process(f.child, &si), 0);
+    assert_int_equal(signal_dequeue(f.ct, &got), SIGSTOP);
+    struct stopper s;
+    start_stop(&s, f.ct, SIGSTOP);
+    int st;
+    assert_int_equal(process_wait_child(f.parent, -1, WSTOPPED, &st), f.child->pid);
+    si = info(SIGCONT);
+    assert_int_equal(signal_send_process(f.child, &si), 0);
+    pthread_join(s.host, NULL);
+    assert_true(s.parked);
+    proc_end(f.child, 0);
+    proc_end(f.parent, 0);
+}
+
 static int parked_count(struct process *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -290,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_default_stop_not_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphaned_pgrp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_completes_with_all_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigcont_after_take_wins, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
