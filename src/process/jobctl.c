@@ -187,3 +187,67 @@ bool jobctl_pgrp_orphaned(struct runtime *rt, pid_t pgid)
     pthread_mutex_unlock(&rt->lock);
     return orphaned;
 }
+
+/* rt->lock held: would group pgid be orphaned without `ignore` (Linux's
+ * will_become_orphaned_pgrp; pid 1 is a parent like any other here)? */
+static bool orphaned_without_locked(struct runtime *rt, pid_t pgid, const struct process *ignore)
+{
+    for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
+        struct process *q = rt->pids[pid];
+        if (!q || q->pid != pid || q == ignore || q->zombie || q->pgid != pgid)
+            continue;
+        struct process *parent = q->parent;
+        if (parent && parent->pgid != pgid && parent->sid == q->sid)
+            return false;
+    }
+    return true;
+}
+
+static bool has_stopped_locked(struct runtime *rt, pid_t pgid)
+{
+    for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
+        struct process *q = rt->pids[pid];
+        if (!q || q->pid != pid || q->zombie || q->pgid != pgid)
+            continue;
+        pthread_mutex_lock(&q->lock);
+        bool stopped = q->stopped;
+        pthread_mutex_unlock(&q->lock);
+        if (stopped)
+            return true;
+    }
+    return false;
+}
+
+int jobctl_newly_orphaned_locked(struct runtime *rt, struct process *p, pid_t *pgids, int n)
+{
+    struct process *parent = p->parent;
+    if (parent && parent->pgid != p->pgid && parent->sid == p->sid)
+        pgids[n++] = -p->pgid;      /* own group: p no longer counts */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        pid_t pgid = pgids[i] < 0 ? -pgids[i] : pgids[i];
+        bool dup = false;
+        for (int j = 0; j < kept; j++)
+            dup |= pgids[j] == pgid;
+        if (!dup && orphaned_without_locked(rt, pgid, pgids[i] < 0 ? p : NULL) &&
+            has_stopped_locked(rt, pgid))
+            pgids[kept++] = pgid;
+    }
+    return kept;
+}
+
+void jobctl_hangup_pgrp(struct runtime *rt, pid_t pgid)
+{
+    static const int sigs[2] = { SIGHUP, SIGCONT };
+    for (int i = 0; i < 2; i++) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        si.si_signo = sigs[i];
+        si.si_code = SI_KERNEL;
+        for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
+            struct process *q = runtime_find_process(rt, pid);
+            if (q && !q->zombie && q->pgid == pgid)
+                signal_send_process(q, &si);
+        }
+    }
+}

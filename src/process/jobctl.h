@@ -49,4 +49,14 @@ void jobctl_thread_gone(struct process *p);
  * group of the same session? (POSIX; rt->lock not held.) */
 bool jobctl_pgrp_orphaned(struct runtime *rt, pid_t pgid);
 
+/* p is exiting, its children already given to their new parent (rt->lock
+ * held). Linux's kill_orphaned_pgrp: a process group that this exit
+ * leaves orphaned (p's own, if p's parent was its link out; or one of
+ * p's children's groups, listed in pgids[0..n)) and that has a stopped
+ * member must get SIGHUP then SIGCONT. Keeps those groups in pgids
+ * (room for n + 1) and returns how many; the caller calls
+ * jobctl_hangup_pgrp for each once it dropped rt->lock. */
+int jobctl_newly_orphaned_locked(struct runtime *rt, struct process *p, pid_t *pgids, int n);
+void jobctl_hangup_pgrp(struct runtime *rt, pid_t pgid);
+
 #endif

@@ -294,8 +294,10 @@ static struct process *new_parent_locked(struct runtime *rt, struct process *p)
 /* rt->lock held: give p's children to their new parent; the zombies
  * among them that nobody will wait for go onto *unwanted (freed by the
  * caller once the lock is dropped). */
+#define MAX_ORPHAN_GROUPS 16
+
 static void reparent_children_locked(struct runtime *rt, struct process *p,
-                                     struct process **unwanted)
+                                     struct process **unwanted, pid_t *groups, int *nr_groups)
 {
     if (!p->children)
         return;
@@ -309,6 +311,10 @@ static void reparent_children_locked(struct runtime *rt, struct process *p,
     bool adopted = false;
     for (struct process *c = p->children, *next; c; c = next) {
         next = c->next_sibling;
+        /* A group of another of the session that p linked out. */
+        if (!c->zombie && c->pgid != p->pgid && c->sid == p->sid &&
+            *nr_groups < MAX_ORPHAN_GROUPS)
+            groups[(*nr_groups)++] = c->pgid;
         if (reaper && !(c->zombie && autoreap)) {
             c->parent = reaper;
             c->ppid = reaper->pid;
@@ -359,7 +365,11 @@ static void process_finish(struct process *p)
     /* Orphans go to a subreaper or pid 1 (zombies among them that nobody
      * will wait for go at once). */
     struct process *orphan_zombies = NULL;
-    reparent_children_locked(rt, p, &orphan_zombies);
+    pid_t groups[MAX_ORPHAN_GROUPS + 1];
+    int nr_groups = 0;
+    reparent_children_locked(rt, p, &orphan_zombies, groups, &nr_groups);
+    /* Groups this exit orphans with a stopped member: SIGHUP + SIGCONT. */
+    nr_groups = jobctl_newly_orphaned_locked(rt, p, groups, nr_groups);
     bool reaped_now = !p->parent;
     /* The parent may have exited (orphaning p) since the check above. */
     if (reaped_now)
@@ -380,6 +390,13 @@ static void process_finish(struct process *p)
             p->zombie = true;   /* the parent's wait4 frees it */
         }
         waiter_queue_wake_all(&parent->child_wq);
+    }
+    if (nr_groups) {
+        /* Before p stops counting: the instance (rt) outlives the sends. */
+        pthread_mutex_unlock(&rt->lock);
+        for (int i = 0; i < nr_groups; i++)
+            jobctl_hangup_pgrp(rt, groups[i]);
+        pthread_mutex_lock(&rt->lock);
     }
     rt->nr_processes--;
     pthread_cond_broadcast(&rt->all_exited);

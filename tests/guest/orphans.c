@@ -5,6 +5,8 @@
  *     can wait for it, and its exit brings us SIGCHLD;
  *   - a grandchild that is already a zombie when the middle exits is
  *     reparented too: SIGCHLD, and wait reaps it;
+ *   - a stopped grandchild whose group the middle's exit orphans (the
+ *     middle made a session of its own) gets SIGHUP + SIGCONT and dies;
  *   - with SIGCHLD ignored here, such a zombie is reaped at once (wait
  *     gives ECHILD), as Linux does.
  * Roles by argv; pids travel over pipes as text. */
@@ -104,6 +106,32 @@ static int middle_zombie(const char *self)
     return 0;
 }
 
+/* Role "stopper": a group of its own, stops itself; exits 7 if it ever
+ * runs again. */
+static int stopper(void)
+{
+    if (setpgid(0, 0))
+        return 1;
+    raise(SIGSTOP);
+    return 7;
+}
+
+/* Middle "middle_session": a session of its own; spawns a stopper, waits
+ * until it is stopped, reports its pid, exits. The stopper's group then
+ * has no link out of its session: an orphaned group with a stopped
+ * member, which gets SIGHUP and SIGCONT (POSIX, Linux). */
+static int middle_session(const char *self)
+{
+    if (setsid() < 0)
+        return 1;
+    pid_t c = spawn(self, "stopper", -1, -1);
+    int st;
+    if (waitpid(c, &st, WUNTRACED) != c || !WIFSTOPPED(st))
+        return 2;
+    put_num(1, c);
+    return 0;
+}
+
 static void take_sigchld(const char *what)
 {
     sigset_t set, pend;
@@ -134,6 +162,10 @@ int main(int argc, char **argv)
             return middle_live(self);
         if (!strcmp(argv[1], "middle_zombie"))
             return middle_zombie(self);
+        if (!strcmp(argv[1], "stopper"))
+            return stopper();
+        if (!strcmp(argv[1], "middle_session"))
+            return middle_session(self);
         return 99;
     }
 
@@ -186,6 +218,21 @@ int main(int argc, char **argv)
     OUT("reaped the zombie grandchild: exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     CHECK_ERR(waitpid(-1, &st, WNOHANG), ECHILD);
     close(report[0]);
+
+    /* A stopped group orphaned by its parent's exit: SIGHUP kills it. */
+    CHECK(pipe(report) == 0, "pipe");
+    mid = spawn(self, "middle_session", -1, report[1]);
+    close(report[1]);
+    gc = (pid_t)get_num(report[0]);
+    CHECK(waitpid(mid, &st, 0) == mid, "waitpid middle");
+    OUT("session middle exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    CHECK(waitpid(gc, &st, 0) == gc, "waitpid stopped orphan");
+    if (WIFSIGNALED(st))
+        OUT("stopped orphan in an orphaned group: killed by signal %d", WTERMSIG(st));
+    else
+        OUT("stopped orphan in an orphaned group: status %#x", st);
+    close(report[0]);
+    take_sigchld("orphaned group");
 
     /* SIGCHLD ignored: the reparented zombie goes at once. */
     sa.sa_handler = SIG_IGN;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "proc_fixture.h"
+#include "process/jobctl.h"
 #include "process/signal.h"
 
 static int setup(void **s) { return proc_env_setup(s); }
@@ -154,6 +155,40 @@ static void test_no_reaper_after_init(void **state)
     assert_int_equal(runtime_wait_all(&penv->rt), 0);
 }
 
+/* Linux's kill_orphaned_pgrp: the exit of the last link out of a group
+ * with a stopped member sends that group SIGHUP then SIGCONT. */
+static void test_orphaned_stopped_group_hangup(void **state)
+{
+    (void)state;
+    struct process *top = proc_spawn(NULL, NULL);
+    top->child_subreaper = true;
+    struct process *m = proc_spawn(top, NULL);
+    m->sid = m->pgid = m->pid;      /* setsid */
+    struct thread *ct;
+    struct process *c = proc_spawn(m, &ct);
+    struct process *d = proc_spawn(m, NULL);     /* running: d's group is left alone */
+    c->pgid = c->pid;
+    d->pgid = d->pid;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->stop_sig, SIGSTOP);
+    c->stopped = true;
+    pthread_mutex_unlock(&c->lock);
+    proc_end(m, 0);
+    assert_ptr_equal(c->parent, top);
+    assert_int_equal(atomic_load(&c->stop_sig), 0);     /* continued */
+    assert_true(signal_pending_set(ct) & SIG_BIT(SIGHUP));
+    assert_int_equal(d->sig_pending, 0);
+    int st;
+    assert_int_equal(process_wait_child(top, c->pid, WCONTINUED | WNOHANG, &st), c->pid);
+    assert_int_equal(st, 0xffff);
+    proc_end(c, SIGHUP);
+    proc_end(d, 0);
+    while (process_wait_child(top, -1, WNOHANG, &st) > 0)
+        ;
+    proc_end(top, 0);
+    assert_int_equal(runtime_wait_all(&penv->rt), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zombie_orphan_signals_new_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_parent_ignoring_sigchld, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_reaper_after_init, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphaned_stopped_group_hangup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
