@@ -170,8 +170,9 @@ static void test_sigkill_ends_stop(void **state)
     assert_true(atomic_load(&f.child->exiting));
     /* No continue to report. */
     assert_int_equal(process_wait_child(f.parent, -1, WCONTINUED | WNOHANG, &st), 0);
+    pid_t cpid = f.child->pid;
     proc_end(f.child, 0);
-    assert_int_equal(process_wait_child(f.parent, -1, 0, &st), f.child->pid);
+    assert_int_equal(process_wait_child(f.parent, -1, 0, &st), cpid);     /* frees it */
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGKILL);
     proc_end(f.parent, 0);
