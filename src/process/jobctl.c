@@ -59,6 +59,12 @@ void jobctl_notify_parent(struct process *p, int why, int sig)
 {
     struct runtime *rt = p->rt;
     pthread_mutex_lock(&rt->lock);
+    jobctl_notify_parent_locked(p, why, sig);
+    pthread_mutex_unlock(&rt->lock);
+}
+
+void jobctl_notify_parent_locked(struct process *p, int why, int sig)
+{
     bool still = true;
     if (why == CLD_STOPPED) {
         /* A SIGCONT may have come in since the stop completed. */
@@ -85,7 +91,6 @@ void jobctl_notify_parent(struct process *p, int why, int sig)
             waiter_queue_wake_all(&parent->child_wq);
         }
     }
-    pthread_mutex_unlock(&rt->lock);
 }
 
 /* p->lock held: every thread still running guest code has parked. */
@@ -236,7 +241,7 @@ int jobctl_newly_orphaned_locked(struct runtime *rt, struct process *p, pid_t *p
     return kept;
 }
 
-void jobctl_hangup_pgrp(struct runtime *rt, pid_t pgid)
+void jobctl_hangup_pgrp_locked(struct runtime *rt, pid_t pgid)
 {
     static const int sigs[2] = { SIGHUP, SIGCONT };
     for (int i = 0; i < 2; i++) {
@@ -245,9 +250,9 @@ void jobctl_hangup_pgrp(struct runtime *rt, pid_t pgid)
         si.si_signo = sigs[i];
         si.si_code = SI_KERNEL;
         for (pid_t pid = 1; pid < RUNTIME_PID_MAX; pid++) {
-            struct process *q = runtime_find_process(rt, pid);
-            if (q && !q->zombie && q->pgid == pgid)
-                signal_send_process(q, &si);
+            struct process *q = rt->pids[pid];
+            if (q && q->pid == pid && !q->zombie && q->pgid == pgid)
+                signal_send_process_rtlocked(q, &si);
         }
     }
 }

@@ -23,16 +23,18 @@
 
 bool jobctl_is_stop_signal(int sig);
 
-/* Part of sending sig to p (p->lock held), before the ignore check: the
- * discarding rules above, and SIGCONT's resume. Returns true if p was
- * completely stopped: the caller then calls jobctl_notify_parent(p,
- * CLD_CONTINUED, SIGCONT) once it dropped p->lock. */
+/* Part of sending sig to p (p->lock held; for SIGCONT rt->lock too),
+ * before the ignore check: the discarding rules above, and SIGCONT's
+ * resume. Returns true if p was completely stopped: the caller then calls
+ * jobctl_notify_parent_locked(p, CLD_CONTINUED, SIGCONT) once it dropped
+ * p->lock. */
 bool jobctl_prepare_send_locked(struct process *p, int sig);
 
 /* Record a stop (CLD_STOPPED, sig) or continue (CLD_CONTINUED) for the
  * parent's wait, send it SIGCHLD unless SA_NOCLDSTOP, wake its waits.
  * No lock held. */
 void jobctl_notify_parent(struct process *p, int why, int sig);
+void jobctl_notify_parent_locked(struct process *p, int why, int sig);  /* rt->lock held */
 
 /* t took stop signal sig with the default action: start (or join) the
  * group stop and park. Returns true if t parked (false: discarded). */
@@ -54,9 +56,9 @@ bool jobctl_pgrp_orphaned(struct runtime *rt, pid_t pgid);
  * leaves orphaned (p's own, if p's parent was its link out; or one of
  * p's children's groups, listed in pgids[0..n)) and that has a stopped
  * member must get SIGHUP then SIGCONT. Keeps those groups in pgids
- * (room for n + 1) and returns how many; the caller calls
- * jobctl_hangup_pgrp for each once it dropped rt->lock. */
+ * (room for n + 1) and returns how many; jobctl_hangup_pgrp_locked
+ * sends the signals to one group (rt->lock held). */
 int jobctl_newly_orphaned_locked(struct runtime *rt, struct process *p, pid_t *pgids, int n);
-void jobctl_hangup_pgrp(struct runtime *rt, pid_t pgid);
+void jobctl_hangup_pgrp_locked(struct runtime *rt, pid_t pgid);
 
 #endif

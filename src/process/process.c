@@ -391,13 +391,9 @@ static void process_finish(struct process *p)
         }
         waiter_queue_wake_all(&parent->child_wq);
     }
-    if (nr_groups) {
-        /* Before p stops counting: the instance (rt) outlives the sends. */
-        pthread_mutex_unlock(&rt->lock);
-        for (int i = 0; i < nr_groups; i++)
-            jobctl_hangup_pgrp(rt, groups[i]);
-        pthread_mutex_lock(&rt->lock);
-    }
+    /* Under rt->lock: no target can be reaped (freed) meanwhile. */
+    for (int i = 0; i < nr_groups; i++)
+        jobctl_hangup_pgrp_locked(rt, groups[i]);
     rt->nr_processes--;
     pthread_cond_broadcast(&rt->all_exited);
     pthread_mutex_unlock(&rt->lock);

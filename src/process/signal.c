@@ -221,18 +221,20 @@ static bool send_settled(struct process *p, int sig, int *ret)
 }
 
 /* send_locked with job control's part first (SIGCONT resumes even when
- * it is then ignored or blocked); p->lock held, dropped on return. */
+ * it is then ignored or blocked); p->lock held, dropped on return. For
+ * SIGCONT rt->lock is held too: the continue is reported to the parent
+ * while p cannot be reaped (once resumed it may die at once). */
 static int send_unlock(struct process *p, struct thread *target, const siginfo_t *info)
 {
     bool continued = jobctl_prepare_send_locked(p, info->si_signo);
     int err = send_locked(p, target, info);
     pthread_mutex_unlock(&p->lock);
     if (continued)
-        jobctl_notify_parent(p, CLD_CONTINUED, SIGCONT);
+        jobctl_notify_parent_locked(p, CLD_CONTINUED, SIGCONT);
     return err;
 }
 
-static int send(struct process *p, struct thread *target, const siginfo_t *info)
+static int send_rt(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int settled;
     if (send_settled(p, info->si_signo, &settled))
@@ -241,9 +243,25 @@ static int send(struct process *p, struct thread *target, const siginfo_t *info)
     return send_unlock(p, target, info);
 }
 
+static int send(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    if (info->si_signo != SIGCONT)
+        return send_rt(p, target, info);
+    struct runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->lock);
+    int err = send_rt(p, target, info);
+    pthread_mutex_unlock(&rt->lock);
+    return err;
+}
+
 int signal_send_process(struct process *p, const siginfo_t *info)
 {
     return send(p, NULL, info);
+}
+
+int signal_send_process_rtlocked(struct process *p, const siginfo_t *info)
+{
+    return send_rt(p, NULL, info);
 }
 
 int signal_send_thread(struct thread *t, const siginfo_t *info)
@@ -256,12 +274,21 @@ int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
     int ret;
     if (send_settled(p, info->si_signo, &ret))
         return ret;
+    bool cont = info->si_signo == SIGCONT;
+    if (cont)
+        pthread_mutex_lock(&p->rt->lock);
+    ret = -ESRCH;
     pthread_mutex_lock(&p->lock);
-    for (struct thread *t = p->threads; t; t = t->next)
-        if (t->tid == tid)
-            return send_unlock(p, t, info);
-    pthread_mutex_unlock(&p->lock);
-    return -ESRCH;
+    struct thread *t = p->threads;
+    while (t && t->tid != tid)
+        t = t->next;
+    if (t)
+        ret = send_unlock(p, t, info);
+    else
+        pthread_mutex_unlock(&p->lock);
+    if (cont)
+        pthread_mutex_unlock(&p->rt->lock);
+    return ret;
 }
 
 void signal_raise_sigpipe(void)

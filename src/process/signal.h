@@ -36,6 +36,8 @@ bool signal_default_core(int sig);
 /* Send to a process (kill) or one thread (tgkill). info->si_signo is the
  * signal. 0, -EINVAL, or -EAGAIN (real-time queue full). */
 int signal_send_process(struct process *p, const siginfo_t *info);
+/* The same with p->rt->lock held by the caller (which keeps p alive). */
+int signal_send_process_rtlocked(struct process *p, const siginfo_t *info);
 int signal_send_thread(struct thread *t, const siginfo_t *info);
 
 /* Free a thread's / a process's queued real-time signals (thread and
