@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "host/host_thread.h"
+#include "process/jobctl.h"
 #include "process/signal.h"
 #include "syscall/uaccess.h"
 #include "util/log.h"
@@ -108,8 +109,10 @@ static bool setup_frame(struct thread *t, ucontext_t *uc, const siginfo_t *info,
 }
 
 /* Deliver one signal: 1 if a handler frame was set up, 0 if nothing to do
- * (ignored), or the thread leaves (fatal). */
-static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *info)
+ * (ignored, or a stop: *parked set if this thread parked), or the thread
+ * leaves (fatal). */
+static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *info,
+                       bool *parked)
 {
     struct thread *t = ctx->thread;
     struct process *p = t->proc;
@@ -123,6 +126,13 @@ static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *i
     if (sa.handler == (uint64_t)(uintptr_t)SIG_IGN)
         return 0;
     if (sa.handler == (uint64_t)(uintptr_t)SIG_DFL) {
+        if (jobctl_is_stop_signal(sig)) {
+            if (jobctl_stop(t, sig))
+                *parked = true;
+            if (entry_should_leave(t))
+                entry_leave(ctx);   /* killed while stopped */
+            return 0;
+        }
         if (!signal_default_terminates(sig))
             return 0;
         signal_kill_process(p, sig, t);
@@ -198,6 +208,10 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
     greg_t *g = uc->uc_mcontext.gregs;
     siginfo_t info;
     int sig;
+    /* Another thread's stop signal: park until SIGCONT (or SIGKILL). */
+    bool parked = jobctl_park(t);
+    if (parked && entry_should_leave(t))
+        entry_leave(ctx);
     while ((sig = signal_dequeue(t, &info)) != 0) {
         waiter_clear_interrupt(&t->waiter);
         if (nr >= 0 && g[REG_RAX] == -EINTR) {
@@ -210,7 +224,7 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
                 g[REG_RIP] -= 2;
             }
         }
-        if (deliver_one(ctx, uc, &info))
+        if (deliver_one(ctx, uc, &info, &parked))
             return;     /* one frame at a time; the rest after sigreturn */
     }
     /* Nothing delivered: a sigsuspend/pwait mask goes away now. */
@@ -218,7 +232,9 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         t->sigmask = t->saved_mask;
         t->restore_mask = false;
     }
-    if (nr >= 0 && g[REG_RAX] == -EINTR && waiter_interrupt_pending(&t->waiter))
+    /* A call interrupted by a stop restarts after the continue, as on
+     * Linux (no handler ran). */
+    if (nr >= 0 && g[REG_RAX] == -EINTR && (parked || waiter_interrupt_pending(&t->waiter)))
         restart_interrupted(t, g, nr);
 }
 
@@ -242,7 +258,8 @@ bool entry_deliver_fault(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t 
     if (sig == SIGSEGV && info.si_code == SEGV_ACCERR &&
         process_vm_check_access(p->vm, (uintptr_t)host_si->si_addr & ~4095UL, 1, 0))
         info.si_code = SEGV_MAPERR;
-    return deliver_one(ctx, uc, &info) == 1;
+    bool parked = false;
+    return deliver_one(ctx, uc, &info, &parked) == 1;
 }
 
 long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc)

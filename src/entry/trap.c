@@ -14,6 +14,7 @@
 #include "entry/fastpath.h"
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
+#include "process/signal.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
 
@@ -154,9 +155,7 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
     struct process *p = ctx->thread->proc;
     log_info("entry", "pid %d: signal %d at %#lx (address %p): process killed", p->pid, sig,
              (unsigned long)rip, si->si_addr);
-    if (process_begin_exit(p, sig | (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-                                             sig == SIGFPE ? WCOREFLAG : 0)))
-        entry_kick_process(p, ctx->thread);
+    signal_kill_process(p, sig, ctx->thread);
     entry_leave(ctx);
 }
 

@@ -189,6 +189,7 @@ void process_exec_commit(struct process *p, struct exec_image *img)
     free(p->cmdline);
     p->cmdline = img->cmdline;
     p->cmdline_len = img->cmdline_len;
+    p->did_exec = true;
     pthread_mutex_unlock(&p->lock);
     process_timers_exec(p);
     img->vm = NULL;

@@ -11,6 +11,7 @@
 #include "fs/vfs.h"
 #include "host/host_fd.h"
 #include "host/host_wait.h"
+#include "process/jobctl.h"
 #include "process/signal.h"
 #include "process/timer.h"
 #include "util/log.h"
@@ -42,6 +43,8 @@ static pid_t alloc_pid_locked(struct runtime *rt, struct process *p)
         pid_t pid = rt->last_pid + 1 + i;
         if (pid >= RUNTIME_PID_MAX)
             pid -= RUNTIME_PID_MAX - 1;
+        if (pid == 1 && rt->last_pid)
+            continue;   /* pid 1 is the first process's only: orphans go there */
         if (!rt->pids[pid]) {
             rt->pids[pid] = p;
             rt->last_pid = pid;
@@ -100,6 +103,7 @@ static int create(struct runtime *rt, struct process *parent, const char *host_r
         p->rlim[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     p->rlim[RLIMIT_NOFILE] = (struct rlimit){ FD_TABLE_DEFAULT_LIMIT, 4096 };
     p->rlim[RLIMIT_STACK] = (struct rlimit){ rt->default_stack_size, RLIM_INFINITY };
+    p->rlim[RLIMIT_CORE] = (struct rlimit){ 0, RLIM_INFINITY };    /* Linux's usual default */
     p->start_time_ns = host_monotonic_ns();
 
     pthread_mutex_lock(&rt->lock);
@@ -272,6 +276,68 @@ static void unlink_child_locked(struct process *c)
     c->parent = NULL;
 }
 
+/* rt->lock held: where p's children go when p exits (Linux's
+ * find_new_reaper): the nearest ancestor that set PR_SET_CHILD_SUBREAPER
+ * and is not exiting, else pid 1 unless it is exiting; NULL: none (the
+ * instance is ending). */
+static struct process *new_parent_locked(struct runtime *rt, struct process *p)
+{
+    for (struct process *a = p->parent; a; a = a->parent)
+        if (a->child_subreaper && !atomic_load(&a->exiting))
+            return a;
+    struct process *init = rt->pids[1];
+    if (init && init != p && init->pid == 1 && !init->zombie && !atomic_load(&init->exiting))
+        return init;
+    return NULL;
+}
+
+/* rt->lock held: give p's children to their new parent; the zombies
+ * among them that nobody will wait for go onto *unwanted (freed by the
+ * caller once the lock is dropped). */
+#define MAX_ORPHAN_GROUPS 16
+
+static void reparent_children_locked(struct runtime *rt, struct process *p,
+                                     struct process **unwanted, pid_t *groups, int *nr_groups)
+{
+    if (!p->children)
+        return;
+    struct process *reaper = new_parent_locked(rt, p);
+    bool autoreap = false;
+    if (reaper) {
+        pthread_mutex_lock(&reaper->lock);
+        autoreap = signal_child_autoreap_locked(reaper);
+        pthread_mutex_unlock(&reaper->lock);
+    }
+    bool adopted = false;
+    for (struct process *c = p->children, *next; c; c = next) {
+        next = c->next_sibling;
+        /* A group of another of the session that p linked out. */
+        if (!c->zombie && c->pgid != p->pgid && c->sid == p->sid &&
+            *nr_groups < MAX_ORPHAN_GROUPS)
+            groups[(*nr_groups)++] = c->pgid;
+        if (reaper && !(c->zombie && autoreap)) {
+            c->parent = reaper;
+            c->ppid = reaper->pid;
+            c->next_sibling = reaper->children;
+            reaper->children = c;
+            adopted = true;
+            if (c->zombie)
+                signal_child_exited(reaper, c);     /* as Linux's reparent_leader */
+            continue;
+        }
+        c->parent = NULL;
+        c->ppid = reaper ? reaper->pid : 1;
+        if (c->zombie) {
+            rt->pids[c->pid] = NULL;
+            c->next_sibling = *unwanted;
+            *unwanted = c;
+        }
+    }
+    p->children = NULL;
+    if (adopted)
+        waiter_queue_wake_all(&reaper->child_wq);
+}
+
 static void process_finish(struct process *p)
 {
     struct runtime *rt = p->rt;
@@ -295,20 +361,15 @@ static void process_finish(struct process *p)
         rt->init_status = p->exit_status;
         rt->init_exited = true;
     }
-    /* Orphans: nobody will wait for them (there is no init to reparent
-     * to inside onespace); zombies among them go at once. */
+    p->wait_report = 0;     /* a stop not yet reported is gone with it */
+    /* Orphans go to a subreaper or pid 1 (zombies among them that nobody
+     * will wait for go at once). */
     struct process *orphan_zombies = NULL;
-    for (struct process *c = p->children, *next; c; c = next) {
-        next = c->next_sibling;
-        c->parent = NULL;
-        c->ppid = 1;
-        if (c->zombie) {
-            rt->pids[c->pid] = NULL;
-            c->next_sibling = orphan_zombies;
-            orphan_zombies = c;
-        }
-    }
-    p->children = NULL;
+    pid_t groups[MAX_ORPHAN_GROUPS + 1];
+    int nr_groups = 0;
+    reparent_children_locked(rt, p, &orphan_zombies, groups, &nr_groups);
+    /* Groups this exit orphans with a stopped member: SIGHUP + SIGCONT. */
+    nr_groups = jobctl_newly_orphaned_locked(rt, p, groups, nr_groups);
     bool reaped_now = !p->parent;
     /* The parent may have exited (orphaning p) since the check above. */
     if (reaped_now)
@@ -330,6 +391,9 @@ static void process_finish(struct process *p)
         }
         waiter_queue_wake_all(&parent->child_wq);
     }
+    /* Under rt->lock: no target can be reaped (freed) meanwhile. */
+    for (int i = 0; i < nr_groups; i++)
+        jobctl_hangup_pgrp_locked(rt, groups[i]);
     rt->nr_processes--;
     pthread_cond_broadcast(&rt->all_exited);
     pthread_mutex_unlock(&rt->lock);
@@ -360,7 +424,18 @@ struct wait_arg {
     bool any;
 };
 
-/* rt->lock held: is there a matching zombie (found) or a matching child? */
+/* c (rt->lock held) has something to report for these options? */
+static bool reportable(const struct process *c, int options)
+{
+    if (c->zombie)
+        return options & WEXITED;
+    if (options & WSTOPPED && (c->wait_report & 0xff) == 0x7f)
+        return true;
+    return options & WCONTINUED && c->wait_report == 0xffff;
+}
+
+/* rt->lock held: is there a matching child with something to report
+ * (found), or a matching child at all? */
 static void scan_children_locked(struct wait_arg *w)
 {
     w->found = NULL;
@@ -369,7 +444,7 @@ static void scan_children_locked(struct wait_arg *w)
         if (!matches(c, w->p, w->pid))
             continue;
         w->any = true;
-        if (c->zombie) {
+        if (reportable(c, w->options)) {
             w->found = c;
             return;
         }
@@ -389,10 +464,21 @@ static bool child_ready(void *arg)
 pid_t process_wait_child(struct process *p, pid_t pid, int options, int *status)
 {
     struct runtime *rt = p->rt;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        options |= WEXITED;
     struct wait_arg w = { p, pid, options, NULL, false };
     for (;;) {
         pthread_mutex_lock(&rt->lock);
         scan_children_locked(&w);
+        if (w.found && !w.found->zombie) {
+            /* A stop or continue: reported once (unless WNOWAIT). */
+            struct process *c = w.found;
+            *status = c->wait_report;
+            if (!(options & WNOWAIT))
+                c->wait_report = 0;
+            pthread_mutex_unlock(&rt->lock);
+            return c->pid;
+        }
         if (w.found) {
             struct process *c = w.found;
             pid_t cpid = c->pid;
@@ -444,6 +530,8 @@ void thread_release(struct thread *t)
     free(t);
     if (last)
         process_finish(p);
+    else
+        jobctl_thread_gone(p);  /* the others may all be parked for a stop */
 }
 
 int runtime_wait_all(struct runtime *rt)

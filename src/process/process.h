@@ -75,6 +75,21 @@ struct process {
     /* alarm/setitimer and POSIX timers (process/timer.h); NULL until the
      * first is armed. */
     struct process_timers *timers;
+
+    /* Job control (process/jobctl.h). stop_sig: the signal of a group stop
+     * asked for (0: running), read without the lock on the way back to
+     * guest code; stopped and nr_parked under lock. */
+    atomic_int stop_sig;
+    bool stopped;                   /* every thread parked: the stop is complete */
+    int nr_parked;                  /* threads parked for the stop */
+    unsigned cont_seq;              /* SIGCONTs sent (under lock) */
+    /* Under rt->lock: a stop or continue not yet reported to wait (0,
+     * 0x7f | sig << 8, or 0xffff), as Linux's group_exit_code / flags. */
+    int wait_report;
+    /* PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here
+     * (under rt->lock). */
+    bool child_subreaper;
+    bool did_exec;                  /* execve'd since created (setpgid: EACCES) */
 };
 
 struct thread {
@@ -99,6 +114,7 @@ struct thread {
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
     atomic_bool must_leave;         /* execve by another thread: leave guest code */
+    unsigned dequeue_cont_seq;      /* process cont_seq when it last took a signal */
 };
 
 struct thread *thread_current(void);

@@ -70,6 +70,7 @@ static ssize_t render_status(struct process *p, char *buf, size_t len)
     for (struct thread *t = p->threads; t; t = t->next)
         if (t->tid == p->pid)
             blocked = t->sigmask;
+    bool stopped = p->stopped;
     pthread_mutex_unlock(&p->lock);
     /* VmPeak/VmSize: the pool bytes of its own mappings (vm_stats.h; no
      * shm), the most ever and now; a zombie has none, as on Linux. */
@@ -78,19 +79,20 @@ static ssize_t render_status(struct process *p, char *buf, size_t len)
         snprintf(vm, sizeof vm, "VmPeak:\t%8zu kB\nVmSize:\t%8zu kB\n",
                  process_vm_peak_bytes(p->vm) >> 10, process_vm_mapped_bytes(p->vm) >> 10);
     return snprintf(buf, len,
-                    "Name:\t%.15s\nUmask:\t0022\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
+                    "Name:\t%.15s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\n"
                     "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\n%sThreads:\t%d\nSigBlk:\t%016llx\n",
-                    comm_of(p), p->pid, p->pid, p->ppid, vm, nr_threads,
-                    (unsigned long long)blocked);
+                    comm_of(p), stopped ? "T (stopped)" : "R (running)", p->pid, p->pid,
+                    p->ppid, vm, nr_threads, (unsigned long long)blocked);
 }
 
 static ssize_t render_stat(struct process *p, char *buf, size_t len)
 {
     uint64_t start_ticks = p->start_time_ns / 10000000u;
     return snprintf(buf, len,
-                    "%d (%.15s) R %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %d 0 %llu 0 0 "
+                    "%d (%.15s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %d 0 %llu 0 0 "
                     "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-                    p->pid, comm_of(p), p->ppid, p->pgid, p->sid, p->nr_threads,
+                    p->pid, comm_of(p), p->stopped ? 'T' : 'R', p->ppid, p->pgid, p->sid,
+                    p->nr_threads,
                     (unsigned long long)start_ticks);
 }
 

@@ -65,8 +65,11 @@ void process_vfork_release(struct process *c);
 void process_vfork_wait(struct process *parent, struct process *c);
 
 /* wait4/waitid core: find a child of p matching `pid` (-1 any, > 0 that
- * pid, 0 p's group, < -1 group -pid) that is a zombie; reap it unless
- * WNOWAIT. Returns its pid and *status, 0 if WNOHANG and none yet,
+ * pid, 0 p's group, < -1 group -pid) with something to report: a zombie
+ * (WEXITED; reaped unless WNOWAIT), a completed stop (WSTOPPED: *status
+ * 0x7f | sig << 8) or a continue (WCONTINUED: 0xffff), each reported once
+ * unless WNOWAIT. Options without any of WEXITED, WSTOPPED, WCONTINUED
+ * mean WEXITED. Returns its pid and *status, 0 if WNOHANG and none yet,
  * -ECHILD if p has no matching child, -EINTR if interrupted. */
 pid_t process_wait_child(struct process *p, pid_t pid, int options, int *status);
 

@@ -2,6 +2,7 @@
 #include "process/signal.h"
 
 #include "fs/poll_sigmask.h"
+#include "process/jobctl.h"
 #include "process/runtime_state.h"
 
 #include <errno.h>
@@ -23,6 +24,11 @@ bool signal_default_terminates(int sig)
     }
 }
 
+bool signal_default_ignored(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
 bool signal_default_core(int sig)
 {
     switch (sig) {
@@ -36,7 +42,10 @@ bool signal_default_core(int sig)
 
 void signal_kill_process(struct process *p, int sig, struct thread *except)
 {
-    int status = sig | (signal_default_core(sig) ? WCOREFLAG : 0);
+    /* The core flag says a core was dumped: like Linux with a plain
+     * core_pattern, only when RLIMIT_CORE allows one (none is written). */
+    bool core = signal_default_core(sig) && p->rlim[RLIMIT_CORE].rlim_cur != 0;
+    int status = sig | (core ? WCOREFLAG : 0);
     if (process_begin_exit(p, status) && signal_kill_hook)
         signal_kill_hook(p, except);
 }
@@ -50,7 +59,7 @@ static bool ignored_locked(struct process *p, struct thread *t, int sig)
     uint64_t h = p->sigactions[sig - 1].handler;
     if (h == (uint64_t)(uintptr_t)SIG_IGN)
         return true;
-    return h == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig);
+    return h == (uint64_t)(uintptr_t)SIG_DFL && signal_default_ignored(sig);
 }
 
 /* Real-time signals queue: the first pending instance of a signal is in
@@ -88,11 +97,13 @@ static bool same_timer(const siginfo_t *a, const siginfo_t *b)
 static int add_pending(struct process *p, struct sigset_state st, const siginfo_t *info)
 {
     int sig = info->si_signo;
-    if (!(*st.pending & SIG_BIT(sig)) || sig < 32) {
-        *st.pending |= SIG_BIT(sig);    /* standard signals merge */
+    if (!(*st.pending & SIG_BIT(sig))) {
+        *st.pending |= SIG_BIT(sig);
         st.info[sig - 1] = *info;
         return 0;
     }
+    if (sig < 32)
+        return 0;   /* standard signals merge: the first one's siginfo stays (Linux) */
     if (same_timer(&st.info[sig - 1], info))
         return 0;
     struct sigqueue_entry **tail = st.queue;
@@ -186,6 +197,13 @@ static int send_locked(struct process *p, struct thread *target, const siginfo_t
         for (struct thread *t = p->threads; t && !notify; t = t->next)
             if (!(t->sigmask & SIG_BIT(sig)))
                 notify = t;
+        /* A stop involves every thread anyway: tell them all, so one
+         * notification that comes too late for its thread does not hold
+         * the stop up. */
+        if (notify && notify != self && jobctl_is_stop_signal(sig) && signal_notify_hook)
+            for (struct thread *t = p->threads; t; t = t->next)
+                if (t != notify && !(t->sigmask & SIG_BIT(sig)))
+                    signal_notify_hook(t);
     }
     if (notify && signal_notify_hook)
         signal_notify_hook(notify);
@@ -206,20 +224,48 @@ static bool send_settled(struct process *p, int sig, int *ret)
     return true;
 }
 
-static int send(struct process *p, struct thread *target, const siginfo_t *info)
+/* send_locked with job control's part first (SIGCONT resumes even when
+ * it is then ignored or blocked); p->lock held, dropped on return. For
+ * SIGCONT rt->lock is held too: the continue is reported to the parent
+ * while p cannot be reaped (once resumed it may die at once). */
+static int send_unlock(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    bool continued = jobctl_prepare_send_locked(p, info->si_signo);
+    int err = send_locked(p, target, info);
+    pthread_mutex_unlock(&p->lock);
+    if (continued)
+        jobctl_notify_parent_locked(p, CLD_CONTINUED, SIGCONT);
+    return err;
+}
+
+static int send_rt(struct process *p, struct thread *target, const siginfo_t *info)
 {
     int settled;
     if (send_settled(p, info->si_signo, &settled))
         return settled;
     pthread_mutex_lock(&p->lock);
-    int err = send_locked(p, target, info);
-    pthread_mutex_unlock(&p->lock);
+    return send_unlock(p, target, info);
+}
+
+static int send(struct process *p, struct thread *target, const siginfo_t *info)
+{
+    if (info->si_signo != SIGCONT)
+        return send_rt(p, target, info);
+    struct runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->lock);
+    int err = send_rt(p, target, info);
+    pthread_mutex_unlock(&rt->lock);
     return err;
 }
 
 int signal_send_process(struct process *p, const siginfo_t *info)
 {
     return send(p, NULL, info);
+}
+
+int signal_send_process_rtlocked(struct process *p, const siginfo_t *info)
+{
+    return send_rt(p, NULL, info);
 }
 
 int signal_send_thread(struct thread *t, const siginfo_t *info)
@@ -232,15 +278,20 @@ int signal_send_tid(struct process *p, pid_t tid, const siginfo_t *info)
     int ret;
     if (send_settled(p, info->si_signo, &ret))
         return ret;
+    bool cont = info->si_signo == SIGCONT;
+    if (cont)
+        pthread_mutex_lock(&p->rt->lock);
     ret = -ESRCH;
     pthread_mutex_lock(&p->lock);
-    for (struct thread *t = p->threads; t; t = t->next) {
-        if (t->tid == tid) {
-            ret = send_locked(p, t, info);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
+    struct thread *t = p->threads;
+    while (t && t->tid != tid)
+        t = t->next;
+    if (t)
+        ret = send_unlock(p, t, info);
+    else
+        pthread_mutex_unlock(&p->lock);
+    if (cont)
+        pthread_mutex_unlock(&p->rt->lock);
     return ret;
 }
 
@@ -290,6 +341,7 @@ int signal_dequeue(struct thread *t, siginfo_t *info)
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
+    t->dequeue_cont_seq = p->cont_seq;     /* a stop taken now yields to a later SIGCONT */
     int sig = lowest(t->sig_pending & ~t->sigmask);
     if (sig)
         take_pending(p, state_of_thread(t), sig, info);

@@ -27,13 +27,17 @@ extern void (*signal_notify_hook)(struct thread *t);
 /* Set by the entry layer: make every thread of p but `except` leave. */
 extern void (*signal_kill_hook)(struct process *p, struct thread *except);
 
-/* Does sig's default action end the process? Dump core? */
+/* Does sig's default action end the process? Dump core? Is it to ignore
+ * (SIGCHLD, SIGCONT, SIGURG, SIGWINCH; the stop signals' is to stop)? */
 bool signal_default_terminates(int sig);
+bool signal_default_ignored(int sig);
 bool signal_default_core(int sig);
 
 /* Send to a process (kill) or one thread (tgkill). info->si_signo is the
  * signal. 0, -EINVAL, or -EAGAIN (real-time queue full). */
 int signal_send_process(struct process *p, const siginfo_t *info);
+/* The same with p->rt->lock held by the caller (which keeps p alive). */
+int signal_send_process_rtlocked(struct process *p, const siginfo_t *info);
 int signal_send_thread(struct thread *t, const siginfo_t *info);
 
 /* Free a thread's / a process's queued real-time signals (thread and

@@ -356,6 +356,17 @@ SYS_STATIC(prctl)
         return 0;
     case PR_GET_DUMPABLE:
         return 1;
+    case PR_SET_CHILD_SUBREAPER: {
+        struct runtime *rt = self->proc->rt;
+        pthread_mutex_lock(&rt->lock);     /* read by exits, under it */
+        self->proc->child_subreaper = a[1] != 0;
+        pthread_mutex_unlock(&rt->lock);
+        return 0;
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+        int on = self->proc->child_subreaper;
+        return uaccess_write(self->proc, a[1], &on, sizeof(on));
+    }
     case PR_GET_NAME: {
         char name[16] = { 0 };
         const char *slash = strrchr(self->proc->exe_path, '/');

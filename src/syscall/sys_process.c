@@ -23,7 +23,8 @@ SYS_STATIC(wait4)
     if (pid == INT32_MIN)
         return -ESRCH;
     int status = 0;
-    pid_t got = process_wait_child(p, pid, options & WNOHANG, &status);
+    pid_t got = process_wait_child(p, pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED,
+                                   &status);
     if (got > 0) {
         /* Checked after the wait, as Linux's put_user: WNOHANG with nothing
          * to report never touches the pointer. */
@@ -55,13 +56,9 @@ SYS_STATIC(waitid)
     case P_PGID: if (id < 0) return -EINVAL; pid = id ? -id : 0; break;
     default: return -EINVAL;
     }
-    if (!(options & WEXITED)) {
-        /* Only stopped/continued children asked for: onespace never stops
-         * a process, so there is nothing to report (or wait for). */
-        return (options & WNOHANG) ? 0 : -ECHILD;
-    }
     int status = 0;
-    pid_t got = process_wait_child(p, pid, options & (WNOHANG | WNOWAIT), &status);
+    pid_t got = process_wait_child(
+        p, pid, options & (WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED), &status);
     if (got < 0)
         return got;
     siginfo_t si;
@@ -69,7 +66,13 @@ SYS_STATIC(waitid)
     if (got > 0) {
         si.si_signo = SIGCHLD;
         si.si_pid = got;
-        if (WIFEXITED(status)) {
+        if (WIFSTOPPED(status)) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = WSTOPSIG(status);
+        } else if (WIFCONTINUED(status)) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
+        } else if (WIFEXITED(status)) {
             si.si_code = CLD_EXITED;
             si.si_status = WEXITSTATUS(status);
         } else {
@@ -82,6 +85,22 @@ SYS_STATIC(waitid)
     return 0;
 }
 
+/* Is there a process in group pgid of session sid? */
+static bool group_in_session(struct runtime *rt, pid_t pgid, pid_t sid)
+{
+    bool found = false;
+    pthread_mutex_lock(&rt->lock);
+    for (pid_t pid = 1; pid < RUNTIME_PID_MAX && !found; pid++) {
+        struct process *q = rt->pids[pid];
+        found = q && q->pid == pid && !q->zombie && q->pgid == pgid && q->sid == sid;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return found;
+}
+
+/* Linux's checks, in its order: the caller or a child of its session
+ * that has not exec'd yet; not a session leader; a group other than its
+ * own pid must exist in the caller's session. */
 SYS_STATIC(setpgid)
 {
     struct process *p = self->proc;
@@ -95,9 +114,13 @@ SYS_STATIC(setpgid)
             return -ESRCH;
         if (target->sid != p->sid)
             return -EPERM;
+        if (target->did_exec)
+            return -EACCES;
     }
     if (target->sid == target->pid)
         return -EPERM;      /* a session leader keeps its group */
+    if (pgid && pgid != target->pid && !group_in_session(p->rt, pgid, p->sid))
+        return -EPERM;
     target->pgid = pgid ? pgid : target->pid;
     return 0;
 }

@@ -43,7 +43,7 @@ SYS_STATIC(rt_sigaction)
         p->sigactions[sig - 1] = nw;
         /* POSIX: a signal that is now ignored is discarded if pending. */
         if (nw.handler == (uint64_t)(uintptr_t)SIG_IGN ||
-            (nw.handler == (uint64_t)(uintptr_t)SIG_DFL && !signal_default_terminates(sig))) {
+            (nw.handler == (uint64_t)(uintptr_t)SIG_DFL && signal_default_ignored(sig))) {
             p->sig_pending &= ~SIG_BIT(sig);
             for (struct thread *t = p->threads; t; t = t->next)
                 t->sig_pending &= ~SIG_BIT(sig);

@@ -101,9 +101,11 @@ static void test_standard_signals_merge(void **state)
     struct process *p = proc_spawn(NULL, &t);
     siginfo_t si = info(SIGUSR1);
     signal_send_process(p, &si);
+    si.si_pid = 43;
     signal_send_process(p, &si);
     siginfo_t got;
     assert_int_equal(signal_dequeue(t, &got), SIGUSR1);
+    assert_int_equal(got.si_pid, 42);   /* the first one's siginfo (Linux's legacy_queue) */
     assert_int_equal(signal_dequeue(t, &got), 0);
     proc_end(p, 0);
 }
@@ -239,6 +241,7 @@ static void test_kill_process_status(void **state)
     (void)state;
     struct thread *t;
     struct process *p = proc_spawn(NULL, &t);
+    p->rlim[RLIMIT_CORE].rlim_cur = RLIM_INFINITY;     /* a core would be dumped */
     signal_kill_process(p, SIGSEGV, t);
     assert_int_equal(kill_calls, 1);
     assert_ptr_equal(killed_except, t);
@@ -248,6 +251,20 @@ static void test_kill_process_status(void **state)
     signal_kill_process(p, SIGTERM, NULL);      /* first one wins */
     assert_int_equal(kill_calls, 1);
     assert_int_equal(WTERMSIG(p->exit_status), SIGSEGV);
+    thread_release(t);
+}
+
+/* RLIMIT_CORE 0 (the default, as on Linux): no core, no core flag. */
+static void test_kill_no_core_with_core_limit_zero(void **state)
+{
+    (void)state;
+    struct thread *t;
+    struct process *p = proc_spawn(NULL, &t);
+    assert_int_equal(p->rlim[RLIMIT_CORE].rlim_cur, 0);
+    signal_kill_process(p, SIGSEGV, t);
+    assert_true(WIFSIGNALED(p->exit_status));
+    assert_int_equal(WTERMSIG(p->exit_status), SIGSEGV);
+    assert_false(WCOREDUMP(p->exit_status));
     thread_release(t);
 }
 
@@ -294,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ignored_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_ignored_stays_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_ends_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_no_core_with_core_limit_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_process_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_signal_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defaults_table, setup, teardown),

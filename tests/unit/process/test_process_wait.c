@@ -137,27 +137,40 @@ static void test_wait_interrupted(void **state)
     proc_end(p, 0);
 }
 
-static void test_orphans_are_freed(void **state)
+static void test_orphans_go_to_init(void **state)
 {
     (void)state;
     struct process *init = proc_spawn(NULL, NULL);
+    assert_int_equal(init->pid, 1);
     struct process *p = proc_spawn(init, NULL);
     struct process *live = proc_spawn(p, NULL);
     struct process *dead = proc_spawn(p, NULL);
     pid_t ppid = p->pid, lpid = live->pid, dpid = dead->pid;
-    proc_end(dead, 0);
+    proc_end(dead, 3 << 8);
     assert_false(pid_free(dpid));
     proc_end(p, 0);
-    /* p is init's zombie; its zombie child went at once; the live one is
-     * orphaned. */
+    /* p is init's zombie; its children are init's now, the zombie one
+     * still waiting to be reaped. */
     assert_false(pid_free(ppid));
-    assert_true(pid_free(dpid));
-    assert_null(live->parent);
+    assert_false(pid_free(dpid));
+    assert_ptr_equal(live->parent, init);
     assert_int_equal(live->ppid, 1);
-    proc_end(live, 0);
-    assert_true(pid_free(lpid));   /* nobody will reap an orphan */
-    int st;
-    assert_int_equal(process_wait_child(init, -1, 0, &st), ppid);
+    proc_end(live, 4 << 8);
+    assert_false(pid_free(lpid));
+    int st, seen = 0;
+    for (int i = 0; i < 3; i++) {
+        pid_t got = process_wait_child(init, -1, WNOHANG, &st);
+        if (got == ppid)
+            seen |= 1, assert_int_equal(st, 0);
+        else if (got == dpid)
+            seen |= 2, assert_int_equal(st, 3 << 8);
+        else if (got == lpid)
+            seen |= 4, assert_int_equal(st, 4 << 8);
+        else
+            fail_msg("unexpected %d", got);
+    }
+    assert_int_equal(seen, 7);
+    assert_true(pid_free(lpid) && pid_free(dpid) && pid_free(ppid));
     assert_int_equal(process_wait_child(init, -1, 0, &st), -ECHILD);
     proc_end(init, 0);
     assert_int_equal(runtime_wait_all(&penv->rt), 0);
@@ -245,7 +258,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_match_pid_and_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocking_wait_woken_by_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_interrupted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orphans_are_freed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_go_to_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vfork_child_shares_vm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vfork_release_wakes_parent, setup, teardown),
     };
