@@ -10,6 +10,7 @@ int main(int argc, char **argv)
     struct cli_host_env env = {
         .log = getenv("ONESPACE_LOG"),
         .trace = getenv("ONESPACE_TRACE"),
+        .watchdog = getenv("ONESPACE_WATCHDOG"),
     };
     return cli_main(argc, argv, &env, runtime_run, stdout, stderr);
 }

@@ -25,6 +25,7 @@
 struct cli_host_env {
     const char *log;          /* ONESPACE_LOG */
     const char *trace;        /* ONESPACE_TRACE */
+    const char *watchdog;     /* ONESPACE_WATCHDOG (seconds; added by stress) */
 };
 
 /* The runtime entry point; runtime_run in the real command, a fake in

@@ -13,6 +13,7 @@
 #include "host/host_wait.h"
 #include "process/signal.h"
 #include "process/timer.h"
+#include "process/watchdog.h"
 #include "util/log.h"
 #include "vm/process_vm.h"
 
@@ -231,6 +232,7 @@ int thread_create(struct process *p, struct thread **out)
     t->proc = p;
     t->tid = tid;
     waiter_init(&t->waiter);
+    watchdog_thread_add(t);
     pthread_mutex_lock(&p->lock);
     t->next = p->threads;
     p->threads = t;
@@ -440,6 +442,7 @@ void thread_release(struct thread *t)
         rt->pids[t->tid] = NULL;
     pthread_mutex_unlock(&rt->lock);
     signal_release_thread(t);
+    watchdog_thread_remove(t);
     waiter_destroy(&t->waiter);
     free(t);
     if (last)

@@ -99,6 +99,17 @@ struct thread {
     void *entry;                    /* entry layer's per-thread context */
     bool left_guest;                /* counted out of nr_in_guest */
     atomic_bool must_leave;         /* execve by another thread: leave guest code */
+
+    /* Watchdog (process/watchdog.h), added by stress: the syscall in
+     * progress (-1: none, i.e. guest code) and its first argument, and a
+     * count of syscalls finished. Written by the thread itself in
+     * syscall_dispatch, read by the watchdog thread. */
+    atomic_long wd_syscall;
+    atomic_ulong wd_arg0;
+    atomic_ulong wd_done;
+    struct thread *wd_next, *wd_prev;   /* watchdog registry (its lock) */
+    unsigned long wd_seen_done;         /* watchdog's last sample ... */
+    uint64_t wd_seen_ns;                /* ... and when it last changed */
 };
 
 struct thread *thread_current(void);
