@@ -97,7 +97,12 @@ static void fatal_host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 
 void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 {
-    struct guest_ctx *ctx = in_guest ? (struct guest_ctx *)host_get_gs() : NULL;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    /* The stub's test (FS == the guest's) also holds in the first and last
+     * instructions of the SIGSYS stub, before it loads the host's FS and
+     * after it restores the guest's: there uc is the host's context (host
+     * stack), not the guest's. Guest code runs in the pool, ours never. */
+    struct guest_ctx *ctx = in_guest && in_pool(rip) ? (struct guest_ctx *)host_get_gs() : NULL;
     if (sig == ENTRY_KICK_SIGNAL) {
         /* From onespace code, the kick only ends a blocking host call
          * (EINTR); the syscall's return path then leaves. */
@@ -107,8 +112,7 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
             entry_deliver_signals(ctx, uc, -1);
         return;
     }
-    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    if (!ctx || !in_pool(rip)) {
+    if (!ctx) {
         fatal_host_fault(sig, si, uc);
         return;
     }
