@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,8 @@ struct guest_ctx {
     uint64_t regs[GR_COUNT];        /* 16: registers for entry_jump_to_guest */
 
     struct thread *thread;
-    pthread_t host;
+    pthread_t host;                 /* valid once host_set (process lock) */
+    bool host_set;
     sigjmp_buf exit_jmp;            /* leaving guest code for good */
     void *altstack;
     size_t altstack_size;
