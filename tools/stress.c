@@ -79,7 +79,11 @@ static int run_once(const struct stress_opts *so, const char *root, const char *
     snprintf(init_path, sizeof init_path, "/bin/%s", init);
     snprintf(other_path, sizeof other_path, "/bin/%s", other);
     char *argv[] = { init_path, "init", s_seed, s_secs, s_procs, s_thr, other_path, NULL };
-    char *envp[] = { "PATH=/bin", "HOME=/", "LC_ALL=C", NULL };
+    /* STRESS_ONLY (narrowing a failure down) passes through. */
+    char only[64];
+    const char *o_env = getenv("STRESS_ONLY");
+    snprintf(only, sizeof only, "STRESS_ONLY=%s", o_env ? o_env : "mpesgtz");
+    char *envp[] = { "PATH=/bin", "HOME=/", "LC_ALL=C", only, NULL };
 
     struct runtime_end_stats es;
     struct runtime_opts o;

@@ -136,6 +136,9 @@ static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *i
     uint64_t old_mask = t->restore_mask ? t->saved_mask : t->sigmask;
     t->restore_mask = false;
     if (!setup_frame(t, uc, info, &sa, old_mask)) {
+        log_info("signal", "pid %d tid %d: no room for the frame of signal %d (rsp %#llx): "
+                 "killed by SIGSEGV", p->pid, t->tid, sig,
+                 (unsigned long long)uc->uc_mcontext.gregs[REG_RSP]);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }
@@ -250,6 +253,8 @@ long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc)
     uint64_t ucp = (uint64_t)g[REG_RSP];     /* the restorer's `ret` popped pretcode */
     struct kucontext kuc;
     if (uaccess_read(p, &kuc, ucp, sizeof(kuc))) {
+        log_info("signal", "pid %d tid %d: rt_sigreturn with no frame at %#llx: killed by "
+                 "SIGSEGV", p->pid, t->tid, (unsigned long long)ucp);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }
@@ -286,6 +291,6 @@ void entry_notify_thread(struct thread *t)
 {
     waiter_interrupt(&t->waiter);
     struct guest_ctx *c = t->entry;
-    if (c)
+    if (c && c->host_set)       /* else it has not started: it will see the signal */
         host_thread_kick(c->host, ENTRY_KICK_SIGNAL);
 }

@@ -17,6 +17,8 @@
  *   stress leaf CODE
  *       touches a little memory and exits with CODE.
  *
+ * STRESS_ONLY=<letters> limits the operations (see op_enabled).
+ *
  * No call blocks for long (every wait has a timeout), so a thread that
  * stays in one syscall for seconds is a onespace bug: the watchdog
  * (ONESPACE_WATCHDOG) reports it. Any wrong result exits 1 with a message
@@ -405,6 +407,19 @@ static void op_thread(uint64_t *s)
     ENSURE(pthread_join(t, &ret) == 0, "pthread_join");
 }
 
+/* STRESS_ONLY=<letters> (for narrowing a failure down): only these kinds
+ * of operation: m memory, p pipes, e epoll, s spawn, g signals,
+ * t threads, z sleeps. */
+static const char *only_ops;
+static bool op_enabled(unsigned op)
+{
+    if (!only_ops)
+        return true;
+    char k = op < 60 ? 'm' : op < 70 ? 'p' : op < 78 ? 'e' : op < 82 ? 's' : op < 92 ? 'g'
+           : op < 96 ? 't' : 'z';
+    return strchr(only_ops, k) != NULL;
+}
+
 struct worker_thread {
     pthread_t t;
     uint64_t seed;
@@ -422,6 +437,8 @@ static void *worker_thread(void *arg)
     int n = 0;
     while (now_ns() < w->deadline) {
         unsigned op = rnd(&s, 100);
+        if (!op_enabled(op))
+            continue;
         if (op < 60)
             op_mem(&s, rg, &n);
         else if (op < 70)
@@ -554,6 +571,7 @@ static int init_main(unsigned long seed, unsigned seconds, unsigned nprocs, unsi
 int main(int argc, char **argv)
 {
     g_self = argv[0];
+    only_ops = getenv("STRESS_ONLY");
     if (argc == 3 && strcmp(argv[1], "leaf") == 0) {
         size_t len = 16 * PAGE;
         unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
