@@ -165,7 +165,7 @@ static bool restartable(long nr)
 }
 
 /* The call was interrupted (-EINTR) for a signal that is gone by now
- * (another thread took it, or it is ignored): no handler ran, so Linux
+ * (another thread took it, or it was ignored): no handler ran, so Linux
  * restarts the call as if nothing happened. A sleep restarts with the
  * remaining time it wrote to `rem` (restart_syscall's job on Linux). */
 static void restart_interrupted(struct thread *t, greg_t *g, long nr)
@@ -198,7 +198,9 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
     greg_t *g = uc->uc_mcontext.gregs;
     siginfo_t info;
     int sig;
+    bool dequeued = false;
     while ((sig = signal_dequeue(t, &info)) != 0) {
+        dequeued = true;
         waiter_clear_interrupt(&t->waiter);
         if (nr >= 0 && g[REG_RAX] == -EINTR) {
             struct process *p = t->proc;
@@ -218,7 +220,12 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         t->sigmask = t->saved_mask;
         t->restore_mask = false;
     }
-    if (nr >= 0 && g[REG_RAX] == -EINTR && waiter_interrupt_pending(&t->waiter))
+    /* Interrupted, and no handler ran: the signals were ignored (say a
+     * SIGCHLD queued because another thread blocked it) or taken by
+     * another thread. Linux restarts the call then (ERESTARTSYS and
+     * friends); only sigtimedwait reports its EINTR. */
+    if (nr >= 0 && g[REG_RAX] == -EINTR && nr != __NR_rt_sigtimedwait &&
+        (dequeued || waiter_interrupt_pending(&t->waiter)))
         restart_interrupted(t, g, nr);
 }
 
