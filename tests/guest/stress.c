@@ -245,25 +245,43 @@ static void *pump_writer(void *arg)
 {
     struct pump *p = arg;
     unsigned char buf[8192];
-    uint64_t s = p->seed;
+    uint64_t s = p->seed;           /* the stream's state at `done` */
     for (size_t done = 0; done < p->len;) {
         size_t n = p->len - done < sizeof buf ? p->len - done : sizeof buf;
+        uint64_t t = s;
         for (size_t i = 0; i < n; i++)
-            buf[i] = (unsigned char)(rng_next(&s) >> 24);
+            buf[i] = (unsigned char)(rng_next(&t) >> 24);
         ssize_t w = write(p->fd, buf, n);
         if (w < 0 && errno == EINTR)
             continue;
         ENSURE(w > 0, "pipe write");
-        /* A short write: regenerate from the right place next time. */
-        if ((size_t)w < n) {
-            s = p->seed;
-            for (size_t i = 0; i < done + (size_t)w; i++)
-                rng_next(&s);
-        }
+        for (ssize_t i = 0; i < w; i++)     /* a short write goes on from there */
+            rng_next(&s);
         done += (size_t)w;
     }
     close(p->fd);
     return NULL;
+}
+
+/* Where in the stream did the bytes we got come from (a lost, repeated
+ * or foreign piece)? Says so and exits. */
+static void pipe_mismatch(const struct pump *p, const unsigned char *got, size_t avail,
+                          size_t at, size_t read_len)
+{
+    size_t span = 512 * 1024, n = avail < 32 ? avail : 32;
+    unsigned char *stream = malloc(p->len);
+    uint64_t s = p->seed;
+    for (size_t i = 0; stream && i < p->len; i++)
+        stream[i] = (unsigned char)(rng_next(&s) >> 24);
+    long found = -1;
+    for (size_t off = at > span ? at - span : 0; stream && off + n <= p->len && off < at + span;
+         off++)
+        if (memcmp(stream + off, got, n) == 0) {
+            found = (long)off;
+            break;
+        }
+    FAIL("pipe byte %zu of %zu wrong (read of %zu bytes); the next %zu bytes are the stream's "
+         "at %ld", at, p->len, read_len, n, found);
 }
 
 static void op_pipe(uint64_t *s)
@@ -300,7 +318,8 @@ static void op_pipe(uint64_t *s)
         if (r == 0)
             break;
         for (ssize_t i = 0; i < r; i++)
-            ENSURE(buf[i] == (unsigned char)(rng_next(&check) >> 24), "pipe byte %zu", got + i);
+            if (buf[i] != (unsigned char)(rng_next(&check) >> 24))
+                pipe_mismatch(&p, buf + i, (size_t)(r - i), got + (size_t)i, (size_t)r);
         got += (size_t)r;
     }
     ENSURE(got == p.len, "pipe got %zu of %zu", got, p.len);
