@@ -13,6 +13,7 @@
 
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
+#include "process/watchdog.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
 
@@ -47,7 +48,9 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
     case __NR_clone3:
     case __NR_vfork:
     case __NR_fork:
+        watchdog_enter(ctx->thread, nr, a[0]);
         ret = entry_clone(ctx, uc, nr, a);
+        watchdog_leave(ctx->thread);
         break;
     case __NR_arch_prctl:
         ret = entry_arch_prctl(ctx, a);
@@ -58,7 +61,9 @@ void entry_sigsys_c(int sig, siginfo_t *si, ucontext_t *uc)
         return;
     case __NR_execve:
     case __NR_execveat:
+        watchdog_enter(ctx->thread, nr, a[0]);
         ret = entry_execve(ctx, uc, nr, a);
+        watchdog_leave(ctx->thread);
         break;
     default:
         ctx->thread->syscall_sp = (uint64_t)g[REG_RSP];    /* for sigaltstack */

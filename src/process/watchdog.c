@@ -80,7 +80,10 @@ static void report_locked(const char *why, uint64_t now)
         long nr = atomic_load(&t->wd_syscall);
         double for_s = (double)(now - t->wd_seen_ns) / 1e9;
         const char *exiting = atomic_load(&t->proc->exiting) ? " [process exiting]" : "";
-        if (nr < 0) {
+        if (t->left_guest) {
+            fprintf(stderr, "  pid %d tid %d: has left guest code, waiting for the others to "
+                    "(%.1f s)%s\n", t->proc->pid, t->tid, for_s, exiting);
+        } else if (nr < 0) {
             fprintf(stderr, "  pid %d tid %d: in guest code (no syscall for %.1f s)%s\n",
                     t->proc->pid, t->tid, for_s, exiting);
         } else {
