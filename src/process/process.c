@@ -169,18 +169,58 @@ int process_create_vfork_child(struct process *parent, struct process **out)
     return create(parent->rt, parent, NULL, true, out);
 }
 
+/* The memory of a process that finished while vfork children still ran on
+ * it (Linux keeps an mm alive as long as someone uses it). */
+struct lent_vm {
+    struct process_vm *vm;
+    int users;                      /* children still on it (rt->lock) */
+};
+
 void process_vfork_release(struct process *c)
 {
-    if (!c->vm_borrowed)
+    if (!c->vm_borrowed)            /* only c changes it */
         return;
+    struct runtime *rt = c->rt;
+    struct process_vm *last = NULL;
+    pthread_mutex_lock(&rt->lock);
     c->vm_borrowed = false;
     atomic_store_explicit(&c->vfork_done, true, memory_order_release);
-    struct runtime *rt = c->rt;
-    pthread_mutex_lock(&rt->lock);
+    struct lent_vm *l = c->vm_lender;
+    c->vm_lender = NULL;
+    if (l && --l->users == 0) {
+        last = l->vm;
+        free(l);
+    }
     struct process *parent = c->parent;
     if (parent)
         waiter_queue_wake_all(&parent->child_wq);
     pthread_mutex_unlock(&rt->lock);
+    if (last)
+        process_vm_destroy(last);
+}
+
+/* p finishes: its memory goes now, or with the last vfork child still
+ * running on it. */
+static void release_own_vm(struct process *p)
+{
+    struct runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->lock);
+    int users = 0;
+    for (struct process *c = p->children; c; c = c->next_sibling)
+        users += c->vm_borrowed && c->vm == p->vm;
+    struct lent_vm *l = users ? malloc(sizeof(*l)) : NULL;
+    if (l) {
+        *l = (struct lent_vm){ p->vm, users };
+        for (struct process *c = p->children; c; c = c->next_sibling)
+            if (c->vm_borrowed && c->vm == p->vm)
+                c->vm_lender = l;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (!users)
+        process_vm_destroy(p->vm);
+    else if (!l)
+        log_warn("process", "pid %d: out of memory lending its memory to a vfork child: leaked",
+                 p->pid);
 }
 
 static bool vfork_released(void *arg)
@@ -288,7 +328,7 @@ static void process_finish(struct process *p)
     fs_ctx_put(p->fs);
     fd_table_put(p->fds);
     if (!p->vm_borrowed)
-        process_vm_destroy(p->vm);
+        release_own_vm(p);
     p->vm = NULL;
     process_vfork_release(p);
 

@@ -69,8 +69,12 @@ struct process {
 
     /* vfork: this process runs on its parent's memory until it execs or
      * exits; the parent sleeps until then (vfork_done). */
-    bool vm_borrowed;
+    bool vm_borrowed;               /* changed by this process, read under rt->lock */
     atomic_bool vfork_done;
+    /* Added by stress: set (under rt->lock) when the parent finished while
+     * this child still ran on its memory; the last such child destroys it
+     * (process.c, process_vfork_release). */
+    struct lent_vm *vm_lender;
 
     /* alarm/setitimer and POSIX timers (process/timer.h); NULL until the
      * first is armed. */
