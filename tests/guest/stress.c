@@ -8,14 +8,16 @@
  *       respawning each one that exits, sends them SIGUSR1 and now and
  *       then SIGKILL, and reaps them. Exits 0 only if every worker exited
  *       0 (or died of the SIGKILL it was sent).
- *   stress worker SEED SECONDS NTHREADS
+ *   stress worker SEED MILLISECONDS NTHREADS
  *       NTHREADS threads doing seeded random operations for a random part
- *       of SECONDS: mmap/munmap/mprotect/mremap/madvise with every page's
- *       contents checked, pipes (also between two threads), epoll with an
+ *       of MILLISECONDS (what is left of the run): mmap/munmap/mprotect/
+ *       mremap/madvise with every page's contents checked, pipes (also between two threads), epoll with an
  *       eventfd and a pipe, spawn + wait of a leaf, signals to itself, a
  *       sibling thread and its parent, short-lived threads.
  *   stress leaf CODE
  *       touches a little memory and exits with CODE.
+ *   stress block
+ *       blocks in read() forever (the watchdog's test).
  *
  * STRESS_ONLY=<letters> limits the operations (see op_enabled).
  *
@@ -482,7 +484,7 @@ static void *worker_thread(void *arg)
     return NULL;
 }
 
-static int worker_main(unsigned long seed, unsigned seconds, unsigned nthreads)
+static int worker_main(unsigned long seed, unsigned ms, unsigned nthreads)
 {
     handlers();
     sigset_t usr1;
@@ -492,8 +494,9 @@ static int worker_main(unsigned long seed, unsigned seconds, unsigned nthreads)
     uint64_t s = seed * 0x9e3779b97f4a7c15ULL | 1;
     if (nthreads > MAX_THREADS)
         nthreads = MAX_THREADS;
-    /* A lifetime of 20%..100% of the run, so processes come and go. */
-    uint64_t life = (uint64_t)seconds * 1000000000ULL / 5 * (1 + rnd(&s, 5));
+    /* A lifetime of 20%..100% of what is left of the run, so processes
+     * come and go and the last ones end with it. */
+    uint64_t life = (uint64_t)ms * 1000000ULL / 5 * (1 + rnd(&s, 5));
     uint64_t deadline = now_ns() + life;
     static struct worker_thread w[MAX_THREADS];
     nr_tids = (int)nthreads;
@@ -531,8 +534,7 @@ static int init_main(unsigned long seed, unsigned seconds, unsigned nprocs, unsi
     uint64_t deadline = now_ns() + (uint64_t)seconds * 1000000000ULL;
     static struct child kids[MAX_PROCS];
     unsigned long spawned = 0, reaped = 0, killed = 0, failed = 0;
-    char secs[16], thr[16], sd[32];
-    snprintf(secs, sizeof secs, "%u", seconds);
+    char left[16], thr[16], sd[32];
     snprintf(thr, sizeof thr, "%u", nthreads);
     for (;;) {
         bool running = now_ns() < deadline;
@@ -541,8 +543,10 @@ static int init_main(unsigned long seed, unsigned seconds, unsigned nprocs, unsi
             if (kids[i].pid)
                 continue;
             const char *prog = (spawned & 1) ? other : g_self;
+            snprintf(left, sizeof left, "%llu",
+                     (unsigned long long)((deadline - now_ns()) / 1000000 + 1));
             snprintf(sd, sizeof sd, "%llu", (unsigned long long)rng_next(&s));
-            char *argv[] = { (char *)prog, "worker", sd, secs, thr, NULL };
+            char *argv[] = { (char *)prog, "worker", sd, left, thr, NULL };
             pid_t pid = spawn(prog, argv);
             ENSURE(pid > 0, "posix_spawn worker %s", prog);
             kids[i] = (struct child){ pid, false };
@@ -591,6 +595,13 @@ int main(int argc, char **argv)
 {
     g_self = argv[0];
     only_ops = getenv("STRESS_ONLY");
+    if (argc == 2 && strcmp(argv[1], "block") == 0) {
+        /* For the watchdog's own test: a read nobody will ever answer. */
+        int fd[2];
+        char c;
+        ENSURE(pipe(fd) == 0, "pipe");
+        return (int)read(fd[0], &c, 1);
+    }
     if (argc == 3 && strcmp(argv[1], "leaf") == 0) {
         size_t len = 16 * PAGE;
         unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -601,7 +612,7 @@ int main(int argc, char **argv)
     }
     if (argc == 5 && strcmp(argv[1], "worker") == 0) {
         g_seed = strtoul(argv[2], NULL, 10);
-        return worker_main(g_seed, (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
+        return worker_main(g_seed, (unsigned)strtoul(argv[3], NULL, 10), (unsigned)atoi(argv[4]));
     }
     if (argc == 7 && strcmp(argv[1], "init") == 0) {
         g_seed = strtoul(argv[2], NULL, 10);
