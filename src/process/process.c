@@ -464,6 +464,7 @@ void thread_release(struct thread *t)
 {
     struct process *p = t->proc;
     struct runtime *rt = p->rt;
+    watchdog_thread_remove(t);      /* it reads t->proc */
     pthread_mutex_lock(&p->lock);
     for (struct thread **pp = &p->threads; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
@@ -474,15 +475,17 @@ void thread_release(struct thread *t)
     bool last = --p->nr_threads == 0;
     if (!t->left_guest)
         p->nr_in_guest--;
+    /* Once the lock is dropped p may be gone (the last thread's release
+     * finishes it and a wait4 frees it): nothing below touches it. */
+    signal_release_thread_locked(t);
+    pid_t pid = p->pid;
     pthread_mutex_unlock(&p->lock);
 
     pthread_mutex_lock(&rt->lock);
     rt->nr_threads--;
-    if (t->tid != p->pid && rt->pids[t->tid] == p)
+    if (t->tid != pid && rt->pids[t->tid] == p)
         rt->pids[t->tid] = NULL;
     pthread_mutex_unlock(&rt->lock);
-    signal_release_thread(t);
-    watchdog_thread_remove(t);
     waiter_destroy(&t->waiter);
     free(t);
     if (last)
