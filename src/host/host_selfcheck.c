@@ -41,6 +41,8 @@ size_t host_malloc_in_use(void)
 
 void host_exit_now(int status) { _exit(status); }
 
+void host_abort_now(void) { abort(); }
+
 int host_make_temp_dir(char *templ) { return mkdtemp(templ) ? 0 : -errno; }
 
 int host_make_dir(const char *path, unsigned mode)

@@ -17,6 +17,8 @@ size_t host_malloc_in_use(void);
 /* End the host process now, without atexit handlers or flushing stdio
  * (the watchdog, from its own thread, while guest threads are stuck). */
 __attribute__((noreturn)) void host_exit_now(int status);
+/* abort(): SIGABRT, a core dump where enabled. */
+__attribute__((noreturn)) void host_abort_now(void);
 
 /* mkdtemp(templ) (templ ends in XXXXXX and is rewritten). */
 int host_make_temp_dir(char *templ);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "host/host_misc.h"
@@ -136,9 +137,15 @@ static void *watchdog_main(void *arg)
                      wd_seconds);
         if (why[0]) {
             report_locked(why, now);
-            fprintf(stderr, "onespace: watchdog: failing the run (exit status %d)\n",
-                    WATCHDOG_EXIT_STATUS);
+            /* ONESPACE_WATCHDOG_ABORT=1: abort instead, for a core dump
+             * with every host thread's stack. */
+            const char *ab = getenv("ONESPACE_WATCHDOG_ABORT");
+            bool core = ab && *ab && *ab != '0';
+            fprintf(stderr, "onespace: watchdog: failing the run (%s)\n",
+                    core ? "abort" : "exit status 86");
             fflush(stderr);
+            if (core)
+                host_abort_now();
             host_exit_now(WATCHDOG_EXIT_STATUS);
         }
         pthread_mutex_unlock(&wd_lock);
