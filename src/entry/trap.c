@@ -137,6 +137,11 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 int entry_init(uintptr_t start, size_t len)
 {
     static int done;
+    /* Every instance has its own pool (onespace-stress and the tests run
+     * several in one process): the range is the current one's, or guest
+     * code is taken for host code (kicks ignored, faults fatal). */
+    pool_start = start;
+    pool_end = start + len;
     if (done)
         return 0;
     if (!host_fsgsbase_usable()) {
@@ -145,8 +150,6 @@ int entry_init(uintptr_t start, size_t len)
         return -ENOSYS;
     }
     entry_use_wrfsbase = (unsigned char)host_fsgsbase_kernel();
-    pool_start = start;
-    pool_end = start + len;
     sigset_t block;
     sigemptyset(&block);
     int err = host_signal_install(SIGSYS, (void *)entry_sigsys_stub, (void *)entry_restorer,
