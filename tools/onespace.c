@@ -12,6 +12,7 @@ int main(int argc, char **argv)
         .trace = getenv("ONESPACE_TRACE"),
         .fast_path = getenv("ONESPACE_FAST_PATH"),
         .stats = getenv("ONESPACE_STATS"),
+        .watchdog = getenv("ONESPACE_WATCHDOG"),
     };
     return cli_main(argc, argv, &env, runtime_run, stdout, stderr);
 }

@@ -27,6 +27,7 @@ struct cli_host_env {
     const char *trace;        /* ONESPACE_TRACE */
     const char *fast_path;    /* ONESPACE_FAST_PATH (0: every syscall traps) */
     const char *stats;        /* ONESPACE_STATS (added by bigtests) */
+    const char *watchdog;     /* ONESPACE_WATCHDOG (seconds; added by stress) */
 };
 
 /* The runtime entry point; runtime_run in the real command, a fake in

@@ -36,7 +36,7 @@ static int do_run(const struct cli_args *a, const struct cli_host_env *env, cli_
 int cli_main(int argc, char **argv, const struct cli_host_env *env, cli_runtime_fn run,
              FILE *out, FILE *errf)
 {
-    static const struct cli_host_env no_env = { NULL, NULL, NULL, NULL };
+    static const struct cli_host_env no_env = { NULL, NULL, NULL, NULL, NULL };
     if (!env)
         env = &no_env;
     enum log_level level;

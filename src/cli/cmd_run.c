@@ -188,6 +188,17 @@ static int prepare(const struct cli_args *a, const struct cli_host_env *env,
         cli_env_trace(env->fast_path, &env_fast);
     plan->opts.no_fast_path = a->no_fast_path || !env_fast;
     plan->opts.stats = a->stats || env_stats;
+    if (env && env->watchdog) {
+        char *end;
+        unsigned long s = strtoul(env->watchdog, &end, 10);
+        if (*end || s > 86400) {
+            if (errlen)
+                snprintf(err, errlen, "onespace: ONESPACE_WATCHDOG=%s: want seconds (0..86400)",
+                         env->watchdog);
+            return -EINVAL;
+        }
+        plan->opts.watchdog_seconds = (unsigned)s;
+    }
     plan->opts.sgx_dir = instance ? dir : NULL; /* /dev/sgx's platform persists there */
     return 0;
 }

@@ -146,9 +146,9 @@ static int deliver_one(struct guest_ctx *ctx, ucontext_t *uc, const siginfo_t *i
     uint64_t old_mask = t->restore_mask ? t->saved_mask : t->sigmask;
     t->restore_mask = false;
     if (!setup_frame(t, uc, info, &sa, old_mask)) {
-        log_info("signal", "pid %d: no room for the frame of signal %d at sp %#llx (rip %#llx): "
-                 "killed", p->pid, sig, (unsigned long long)uc->uc_mcontext.gregs[REG_RSP],
-                 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
+        log_info("signal", "pid %d tid %d: no room for the frame of signal %d (rsp %#llx): "
+                 "killed by SIGSEGV", p->pid, t->tid, sig,
+                 (unsigned long long)uc->uc_mcontext.gregs[REG_RSP]);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }
@@ -175,7 +175,7 @@ static bool restartable(long nr)
 }
 
 /* The call was interrupted (-EINTR) for a signal that is gone by now
- * (another thread took it, or it is ignored): no handler ran, so Linux
+ * (another thread took it, or it was ignored): no handler ran, so Linux
  * restarts the call as if nothing happened. A sleep restarts with the
  * remaining time it wrote to `rem` (restart_syscall's job on Linux). */
 static void restart_interrupted(struct thread *t, greg_t *g, long nr)
@@ -212,7 +212,9 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
     bool parked = jobctl_park(t);
     if (parked && entry_should_leave(t))
         entry_leave(ctx);
+    bool dequeued = false;
     while ((sig = signal_dequeue(t, &info)) != 0) {
+        dequeued = true;
         waiter_clear_interrupt(&t->waiter);
         if (nr >= 0 && g[REG_RAX] == -EINTR) {
             struct process *p = t->proc;
@@ -232,9 +234,13 @@ void entry_deliver_signals(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         t->sigmask = t->saved_mask;
         t->restore_mask = false;
     }
-    /* A call interrupted by a stop restarts after the continue, as on
-     * Linux (no handler ran). */
-    if (nr >= 0 && g[REG_RAX] == -EINTR && (parked || waiter_interrupt_pending(&t->waiter)))
+    /* Interrupted, and no handler ran: a stop (the call restarts after the
+     * continue), or the signals were ignored (say a SIGCHLD queued because
+     * another thread blocked it) or taken by another thread. Linux restarts
+     * the call then (ERESTARTSYS and friends); only sigtimedwait reports
+     * its EINTR. */
+    if (nr >= 0 && g[REG_RAX] == -EINTR && nr != __NR_rt_sigtimedwait &&
+        (parked || dequeued || waiter_interrupt_pending(&t->waiter)))
         restart_interrupted(t, g, nr);
 }
 
@@ -270,8 +276,8 @@ long entry_rt_sigreturn(struct guest_ctx *ctx, ucontext_t *uc)
     uint64_t ucp = (uint64_t)g[REG_RSP];     /* the restorer's `ret` popped pretcode */
     struct kucontext kuc;
     if (uaccess_read(p, &kuc, ucp, sizeof(kuc))) {
-        log_info("signal", "pid %d: rt_sigreturn with an unreadable frame at %#llx: killed",
-                 p->pid, (unsigned long long)ucp);
+        log_info("signal", "pid %d tid %d: rt_sigreturn with no frame at %#llx: killed by "
+                 "SIGSEGV", p->pid, t->tid, (unsigned long long)ucp);
         signal_kill_process(p, SIGSEGV, t);
         entry_leave(ctx);
     }
@@ -312,6 +318,7 @@ void entry_notify_thread(struct thread *t)
         /* Set before the kick: a thread on the fast path looks at it on
          * its way out (entry_fast.S). */
         __atomic_store_n(&c->notify, 1, __ATOMIC_SEQ_CST);
-        host_thread_kick(c->host, ENTRY_KICK_SIGNAL);
+        if (c->host_set)    /* else it has not started: it will see the signal */
+            host_thread_kick(c->host, ENTRY_KICK_SIGNAL);
     }
 }

@@ -19,7 +19,7 @@ int fastpath_tier1_enabled = 1;
 
 int fastpath_tier1(struct guest_ctx *ctx, long nr)
 {
-    const struct thread *t = ctx->thread;
+    struct thread *t = ctx->thread;
     long ret;
     if (fastpath_nr_traps(nr)) {
         /* Back to the site's own `syscall`: it traps, and the trap path
@@ -50,5 +50,6 @@ int fastpath_tier1(struct guest_ctx *ctx, long nr)
     }
     ctx->regs[GR_RAX] = (uint64_t)ret;
     ctx->nr_tier1++;
+    atomic_fetch_add_explicit(&ctx->thread->wd_done, 1, memory_order_relaxed);   /* watchdog */
     return 1;
 }

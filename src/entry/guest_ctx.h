@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,8 @@ struct guest_ctx {
     uint64_t nr_trapped;            /* syscalls that trapped (SIGSYS) */
 
     struct thread *thread;
-    pthread_t host;
+    pthread_t host;                 /* valid once host_set (process lock) */
+    bool host_set;
     sigjmp_buf exit_jmp;            /* leaving guest code for good */
     void *altstack;
     size_t altstack_size;

@@ -69,6 +69,12 @@ static void *guest_thread_main(void *arg)
     struct vm_range pool = user_space_vm_range(t->proc->rt->usv);
 
     host_set_gs(0);     /* inherited from a guest thread's handler: not ours yet */
+    /* Kicks (under the process lock) need our handle; until it is there
+     * they skip us, so look at the exit flags only after publishing it. */
+    pthread_mutex_lock(&t->proc->lock);
+    ctx->host = pthread_self();
+    ctx->host_set = true;
+    pthread_mutex_unlock(&t->proc->lock);
     ctx->host_fs = host_get_fs();
     thread_set_current(t);
     waiter_bind_current(&t->waiter);
@@ -79,6 +85,8 @@ static void *guest_thread_main(void *arg)
         log_error("entry", "tid %d: cannot arm the trap path: %d", t->tid, err);
         if (process_begin_exit(t->proc, SIGKILL))
             entry_kick_process(t->proc, t);
+    } else if (entry_should_leave(t)) {
+        /* the process began to exit (or exec) before we ran */
     } else if (sigsetjmp(ctx->exit_jmp, 1) == 0) {
         unblock_entry_signals();
         host_set_gs((uintptr_t)ctx);
@@ -92,6 +100,11 @@ static void *guest_thread_main(void *arg)
     waiter_bind_current(NULL);
     thread_set_current(NULL);
     fastpath_thread_fini(ctx);
+    /* t stays in its process's thread list until thread_release: senders
+     * and kicks (under the process lock) must stop using the context. */
+    pthread_mutex_lock(&t->proc->lock);
+    t->entry = NULL;
+    pthread_mutex_unlock(&t->proc->lock);
     free(ctx->altstack);
     free(ctx);
     thread_release(t);
@@ -118,9 +131,10 @@ int entry_start_thread(struct thread *t, const uint64_t *regs, uintptr_t guest_f
     ctx->guest_fs = guest_fs;
     ctx->thread = t;
     t->entry = ctx;
-    int err = host_thread_create(&ctx->host, HOST_STACK_SIZE, guest_thread_main, ctx);
-    if (!err)
-        err = host_thread_detach(ctx->host);
+    /* Detached from the start: the thread may run, exit and free ctx (and
+     * t) before pthread_create returns, so nothing here may touch them
+     * after a success. */
+    int err = host_thread_create_detached(HOST_STACK_SIZE, guest_thread_main, ctx);
     if (err) {
         t->entry = NULL;
         fastpath_thread_fini(ctx);

@@ -19,10 +19,12 @@
 #include "host/host_thread.h"
 #include "process/exec.h"
 #include "process/signal.h"
+#include "process/watchdog.h"
 #include "process/runtime_state.h"
 #include "sgx/sgx.h"
 #include "sgx/sgx_dev.h"
 #include "syscall/syscall.h"
+#include "syscall/syscall_names.h"
 #include "util/log.h"
 #include "vm/process_vm.h"
 #include "vm/user_space_vm.h"
@@ -94,6 +96,18 @@ static void runtime_sgx_configure(void *arg)
                 o->sgx_dir ? o->sgx_dir : "memory", strerror(-err));
 }
 
+static void fill_end_stats(struct user_space_vm *usv, struct runtime_end_stats *es)
+{
+    struct user_space_vm_stats st;
+    user_space_vm_get_stats(usv, &st);
+    *es = (struct runtime_end_stats){ .pool_total_bytes = st.total_bytes,
+                                      .pool_free_bytes = st.free_bytes,
+                                      .nr_chunks = st.nr_chunks,
+                                      .nr_vmas = st.nr_vmas,
+                                      .nr_shm_segments = st.nr_shm_segments,
+                                      .check = user_space_vm_check(usv) };
+}
+
 int runtime_run(const struct runtime_opts *o)
 {
     if (!o->root || !o->argv || !o->argv[0]) {
@@ -138,9 +152,14 @@ int runtime_run(const struct runtime_opts *o)
 
     struct process *p;
     struct thread *t = NULL;
-    err = process_create(&rt, NULL, o->root, &p);
-    if (err)
-        fprintf(stderr, "onespace: cannot create the first process: %s\n", strerror(-err));
+    err = watchdog_start(o->watchdog_seconds, syscall_name);
+    if (err) {
+        fprintf(stderr, "onespace: cannot start the watchdog: %s\n", strerror(-err));
+    } else {
+        err = process_create(&rt, NULL, o->root, &p);
+        if (err)
+            fprintf(stderr, "onespace: cannot create the first process: %s\n", strerror(-err));
+    }
     if (!err)
         err = thread_create(p, &t);
     uint64_t regs[GR_COUNT];
@@ -155,6 +174,9 @@ int runtime_run(const struct runtime_opts *o)
     int status = runtime_wait_all(&rt);
     if (o->trace || o->stats)
         fastpath_print_stats(stderr);
+    watchdog_stop();
+    if (o->end_stats)
+        fill_end_stats(usv, o->end_stats);
     runtime_procfs_attach(NULL);
     sgx_dev_set_lazy_configure(NULL, NULL);
     runtime_state_destroy(&rt);

@@ -33,6 +33,22 @@ struct runtime_opts {
     bool no_fast_path;              /* keep every site on the trap path */
     bool stats;                     /* at exit, print pool use per process to
                                        stderr (runtime_stats.h; added by bigtests) */
+
+    /* Added by stress (docs/stress.md): fail the run if a guest thread
+     * stays in one syscall, or the instance finishes none, for this many
+     * seconds (0: off; the command sets it from ONESPACE_WATCHDOG). */
+    unsigned watchdog_seconds;
+    /* If set, filled at the end of the run, after the last process exited
+     * and before the pool is released: what the pool still holds. */
+    struct runtime_end_stats *end_stats;
+};
+
+/* What was left in the pool when the last process had exited (all zero
+ * but total_bytes if nothing leaked); user_space_vm_check's verdict. */
+struct runtime_end_stats {
+    size_t pool_total_bytes, pool_free_bytes;
+    size_t nr_chunks, nr_vmas, nr_shm_segments;
+    int check;                      /* 0, or -EUCLEAN: an invariant broke */
 };
 
 /* Defaults for every field but root/argv/envp (see docs/config.md). */

@@ -15,6 +15,7 @@
 #include "host/host_thread.h"
 #include "process/runtime_state.h"
 #include "process/signal.h"
+#include "process/watchdog.h"
 #include "syscall/syscall.h"
 #include "util/log.h"
 
@@ -68,7 +69,9 @@ void entry_syscall(struct guest_ctx *ctx, ucontext_t *uc, long nr)
     case __NR_clone3:
     case __NR_vfork:
     case __NR_fork:
+        watchdog_enter(ctx->thread, nr, a[0]);
         ret = entry_clone(ctx, uc, nr, a);
+        watchdog_leave(ctx->thread);
         break;
     case __NR_arch_prctl:
         ret = entry_arch_prctl(ctx, a);
@@ -79,7 +82,9 @@ void entry_syscall(struct guest_ctx *ctx, ucontext_t *uc, long nr)
         return;
     case __NR_execve:
     case __NR_execveat:
+        watchdog_enter(ctx->thread, nr, a[0]);
         ret = entry_execve(ctx, uc, nr, a);
+        watchdog_leave(ctx->thread);
         break;
     default:
         ctx->thread->syscall_sp = (uint64_t)g[REG_RSP];    /* for sigaltstack */
@@ -162,6 +167,11 @@ void entry_async_c(int sig, siginfo_t *si, ucontext_t *uc, int in_guest)
 int entry_init(uintptr_t start, size_t len)
 {
     static int done;
+    /* Every instance has its own pool (onespace-stress and the tests run
+     * several in one process): the range is the current one's, or guest
+     * code is taken for host code (kicks ignored, faults fatal). */
+    pool_start = start;
+    pool_end = start + len;
     if (done)
         return 0;
     if (!host_fsgsbase_usable()) {
@@ -170,8 +180,6 @@ int entry_init(uintptr_t start, size_t len)
         return -ENOSYS;
     }
     entry_use_wrfsbase = (unsigned char)host_fsgsbase_kernel();
-    pool_start = start;
-    pool_end = start + len;
     sigset_t block;
     sigemptyset(&block);
     int err = host_signal_install(SIGSYS, (void *)entry_sigsys_stub, (void *)entry_sigsys_restorer,

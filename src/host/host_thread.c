@@ -121,6 +121,24 @@ uintptr_t host_get_gs(void)
     return v;
 }
 
+int host_thread_create_detached(size_t stack_size, void *(*fn)(void *), void *arg)
+{
+    int fault = host_fault_should_fail(HOST_FAULT_THREAD_CREATE);
+    if (fault)
+        return fault;
+    pthread_t t;
+    pthread_attr_t attr;
+    int r = pthread_attr_init(&attr);
+    if (!r)
+        r = pthread_attr_setstacksize(&attr, stack_size);
+    if (!r)
+        r = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (!r)
+        r = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return -r;
+}
+
 int host_thread_create(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg)
 {
     int fault = host_fault_should_fail(HOST_FAULT_THREAD_CREATE);

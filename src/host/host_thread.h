@@ -39,6 +39,9 @@ uintptr_t host_get_gs(void);
 int host_thread_create(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg);
 int host_thread_join(pthread_t t);
 int host_thread_detach(pthread_t t);
+/* A thread detached from its start (nothing is written after it runs: it
+ * may be gone before this returns). */
+int host_thread_create_detached(size_t stack_size, void *(*fn)(void *), void *arg);
 /* Send signal `sig` to host thread t (tgkill). */
 int host_thread_kick(pthread_t t, int sig);
 /* membarrier(PRIVATE_EXPEDITED_SYNC_CORE): register once (0 or -errno),

@@ -14,6 +14,7 @@
 #include "process/jobctl.h"
 #include "process/signal.h"
 #include "process/timer.h"
+#include "process/watchdog.h"
 #include "util/log.h"
 #include "vm/process_vm.h"
 
@@ -172,18 +173,58 @@ int process_create_vfork_child(struct process *parent, struct process **out)
     return create(parent->rt, parent, NULL, true, out);
 }
 
+/* The memory of a process that finished while vfork children still ran on
+ * it (Linux keeps an mm alive as long as someone uses it). */
+struct lent_vm {
+    struct process_vm *vm;
+    int users;                      /* children still on it (rt->lock) */
+};
+
 void process_vfork_release(struct process *c)
 {
-    if (!c->vm_borrowed)
+    if (!c->vm_borrowed)            /* only c changes it */
         return;
+    struct runtime *rt = c->rt;
+    struct process_vm *last = NULL;
+    pthread_mutex_lock(&rt->lock);
     c->vm_borrowed = false;
     atomic_store_explicit(&c->vfork_done, true, memory_order_release);
-    struct runtime *rt = c->rt;
-    pthread_mutex_lock(&rt->lock);
+    struct lent_vm *l = c->vm_lender;
+    c->vm_lender = NULL;
+    if (l && --l->users == 0) {
+        last = l->vm;
+        free(l);
+    }
     struct process *parent = c->parent;
     if (parent)
         waiter_queue_wake_all(&parent->child_wq);
     pthread_mutex_unlock(&rt->lock);
+    if (last)
+        process_vm_destroy(last);
+}
+
+/* p finishes: its memory goes now, or with the last vfork child still
+ * running on it. */
+static void release_own_vm(struct process *p)
+{
+    struct runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->lock);
+    int users = 0;
+    for (struct process *c = p->children; c; c = c->next_sibling)
+        users += c->vm_borrowed && c->vm == p->vm;
+    struct lent_vm *l = users ? malloc(sizeof(*l)) : NULL;
+    if (l) {
+        *l = (struct lent_vm){ p->vm, users };
+        for (struct process *c = p->children; c; c = c->next_sibling)
+            if (c->vm_borrowed && c->vm == p->vm)
+                c->vm_lender = l;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (!users)
+        process_vm_destroy(p->vm);
+    else if (!l)
+        log_warn("process", "pid %d: out of memory lending its memory to a vfork child: leaked",
+                 p->pid);
 }
 
 static bool vfork_released(void *arg)
@@ -235,6 +276,7 @@ int thread_create(struct process *p, struct thread **out)
     t->proc = p;
     t->tid = tid;
     waiter_init(&t->waiter);
+    watchdog_thread_add(t);
     pthread_mutex_lock(&p->lock);
     t->next = p->threads;
     p->threads = t;
@@ -352,7 +394,7 @@ static void process_finish(struct process *p)
     fs_ctx_put(p->fs);
     fd_table_put(p->fds);
     if (!p->vm_borrowed)
-        process_vm_destroy(p->vm);
+        release_own_vm(p);
     p->vm = NULL;
     process_vfork_release(p);
 
@@ -508,6 +550,7 @@ void thread_release(struct thread *t)
 {
     struct process *p = t->proc;
     struct runtime *rt = p->rt;
+    watchdog_thread_remove(t);      /* it reads t->proc */
     pthread_mutex_lock(&p->lock);
     for (struct thread **pp = &p->threads; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
@@ -518,14 +561,17 @@ void thread_release(struct thread *t)
     bool last = --p->nr_threads == 0;
     if (!t->left_guest)
         p->nr_in_guest--;
+    /* Once the lock is dropped p may be gone (the last thread's release
+     * finishes it and a wait4 frees it): nothing below touches it. */
+    signal_release_thread_locked(t);
+    pid_t pid = p->pid;
     pthread_mutex_unlock(&p->lock);
 
     pthread_mutex_lock(&rt->lock);
     rt->nr_threads--;
-    if (t->tid != p->pid && rt->pids[t->tid] == p)
+    if (t->tid != pid && rt->pids[t->tid] == p)
         rt->pids[t->tid] = NULL;
     pthread_mutex_unlock(&rt->lock);
-    signal_release_thread(t);
     waiter_destroy(&t->waiter);
     free(t);
     if (last)

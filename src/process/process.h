@@ -69,8 +69,12 @@ struct process {
 
     /* vfork: this process runs on its parent's memory until it execs or
      * exits; the parent sleeps until then (vfork_done). */
-    bool vm_borrowed;
+    bool vm_borrowed;               /* changed by this process, read under rt->lock */
     atomic_bool vfork_done;
+    /* Added by stress: set (under rt->lock) when the parent finished while
+     * this child still ran on its memory; the last such child destroys it
+     * (process.c, process_vfork_release). */
+    struct lent_vm *vm_lender;
 
     /* alarm/setitimer and POSIX timers (process/timer.h); NULL until the
      * first is armed. */
@@ -115,6 +119,17 @@ struct thread {
     bool left_guest;                /* counted out of nr_in_guest */
     atomic_bool must_leave;         /* execve by another thread: leave guest code */
     unsigned dequeue_cont_seq;      /* process cont_seq when it last took a signal */
+
+    /* Watchdog (process/watchdog.h), added by stress: the syscall in
+     * progress (-1: none, i.e. guest code) and its first argument, and a
+     * count of syscalls finished. Written by the thread itself in
+     * syscall_dispatch, read by the watchdog thread. */
+    atomic_long wd_syscall;
+    atomic_ulong wd_arg0;
+    atomic_ulong wd_done;
+    struct thread *wd_next, *wd_prev;   /* watchdog registry (its lock) */
+    unsigned long wd_seen_done;         /* watchdog's last sample ... */
+    uint64_t wd_seen_ns;                /* ... and when it last changed */
 };
 
 struct thread *thread_current(void);

@@ -149,11 +149,16 @@ static void free_queue(struct process *p, struct sigqueue_entry **q)
     }
 }
 
+void signal_release_thread_locked(struct thread *t)
+{
+    free_queue(t->proc, &t->sig_queue);
+}
+
 void signal_release_thread(struct thread *t)
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
-    free_queue(p, &t->sig_queue);
+    signal_release_thread_locked(t);
     pthread_mutex_unlock(&p->lock);
 }
 

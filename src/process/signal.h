@@ -43,6 +43,8 @@ int signal_send_thread(struct thread *t, const siginfo_t *info);
 /* Free a thread's / a process's queued real-time signals (thread and
  * process release). */
 void signal_release_thread(struct thread *t);
+/* The same with p->lock held (added by stress). */
+void signal_release_thread_locked(struct thread *t);
 void signal_release_process(struct process *p);
 
 /* Send to the thread `tid` of p (SIGEV_THREAD_ID timers): -ESRCH if p

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "process/process.h"
+#include "process/watchdog.h"
 #include "syscall/syscall_names.h"
 #include "util/log.h"
 
@@ -60,7 +61,9 @@ long syscall_dispatch(struct thread *self, long nr, const uint64_t a[6])
             log_warn("syscall", "%s (%ld) is not implemented: ENOSYS", syscall_name(nr), nr);
         ret = -ENOSYS;
     } else {
+        watchdog_enter(self, nr, a[0]);
         ret = table[nr](self, a);
+        watchdog_leave(self);
     }
     if (trace_on)
         trace(self, nr, a, ret);
