@@ -1,7 +1,7 @@
 /* The fast syscall path: patching sites, the per-site stubs, the slow tier
  * and the bookkeeping (docs/fastpath.md).
  *
- * A site is a `syscall` instruction in guest code that trapped twice. The
+ * A site is a `syscall` instruction in guest code that trapped 4 times. The
  * whole instructions right before it that make at least 5 bytes (often
  * just glibc's `mov $nr,%eax`) move into a per-site stub, in a small
  * executable mapping of the same address space within +-2 GiB, and their
@@ -42,7 +42,7 @@
 #define FAST_STACK_SIZE (256 * 1024)
 #define STUB_AREA_SIZE (64 * 1024)
 #define STUB_SIZE 48                    /* moved code (<= 16), movabs, jmp, address */
-#define PATCH_ON_TRAP 2                 /* patch a site on its second trap */
+#define PATCH_ON_TRAP 4                 /* patch a site on its fourth trap */
 #define RECENT_SITES 64
 #define SEEN_CAP 16384                  /* sites looked at (power of 2) */
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -492,7 +492,7 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
     uintptr_t sc = after - 2;
     pthread_mutex_lock(&patch_lock);
     struct seen_site *ss = seen_site(sc, vm);
-    /* A site is patched on its second trap: a program's one-time calls
+    /* A site is patched on its fourth trap: a program's few-time calls
      * (start-up, exit) are not worth the patching. */
     if (!ss || ++ss->traps != PATCH_ON_TRAP)
         goto out;
