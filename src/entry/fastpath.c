@@ -58,7 +58,7 @@ static csh decoder;
 static cs_insn *decoded;
 static struct seen_site {
     uintptr_t site;                     /* its `syscall` instruction */
-    const void *vm;
+    uintptr_t program;                  /* the stub area id of its program */
     unsigned traps;
 } seen[SEEN_CAP];
 static unsigned nr_seen;
@@ -155,23 +155,29 @@ void fastpath_thread_fini(struct guest_ctx *ctx)
 
 /* ---- deciding whether a site can be patched ---- */
 
-/* The site's entry in the table of sites seen (site, address space), new
- * or old; NULL when the table is full (then no more sites are patched). */
-static struct seen_site *seen_site(uintptr_t site, const void *vm)
+/* The site's entry in the table of sites seen, new or old. A program is
+ * known by its stub area's id (a new one at every exec: an address space
+ * that reuses a freed one's address is not mistaken for it). When the
+ * table fills up it starts again empty: patched sites no longer trap, and
+ * the others only count their traps anew. NULL: no stub area. */
+static struct seen_site *seen_site(uintptr_t site, uintptr_t program)
 {
-    unsigned h = (unsigned)((site * 0x9E3779B97F4A7C15ULL) >> 50) & (SEEN_CAP - 1);
-    for (unsigned i = 0; i < SEEN_CAP; i++, h = (h + 1) & (SEEN_CAP - 1)) {
-        if (seen[h].site == site && seen[h].vm == vm)
+    if (!program)
+        return NULL;
+    if (nr_seen >= SEEN_CAP * 3 / 4) {
+        memset(seen, 0, sizeof(seen));
+        nr_seen = 0;
+    }
+    unsigned h = (unsigned)(((site ^ program) * 0x9E3779B97F4A7C15ULL) >> 50) & (SEEN_CAP - 1);
+    for (;; h = (h + 1) & (SEEN_CAP - 1)) {
+        if (seen[h].site == site && seen[h].program == program)
             return &seen[h];
         if (!seen[h].site) {
-            if (nr_seen >= SEEN_CAP * 3 / 4)
-                return NULL;
-            seen[h] = (struct seen_site){ .site = site, .vm = vm };
+            seen[h] = (struct seen_site){ .site = site, .program = program };
             nr_seen++;
             return &seen[h];
         }
     }
-    return NULL;
 }
 
 /* The start of the readable guest bytes before `at`, page by page, at
@@ -491,7 +497,7 @@ void fastpath_on_trap(struct guest_ctx *ctx, uintptr_t after, long nr)
     struct process_vm *vm = ctx->thread->proc->vm;
     uintptr_t sc = after - 2;
     pthread_mutex_lock(&patch_lock);
-    struct seen_site *ss = seen_site(sc, vm);
+    struct seen_site *ss = seen_site(sc, process_vm_fast_stubs(vm)[2]);
     /* A site is patched on its fourth trap: a program's few-time calls
      * (start-up, exit) are not worth the patching. */
     if (!ss || ++ss->traps != PATCH_ON_TRAP)
