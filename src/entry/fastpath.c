@@ -117,8 +117,6 @@ int fastpath_init(bool want)
     return 0;
 }
 
-bool fastpath_enabled(void) { return enabled; }
-
 int fastpath_thread_init(struct guest_ctx *ctx)
 {
     ctx->notify = 1;    /* the first fast syscall looks at everything */

@@ -13,7 +13,6 @@ struct guest_ctx;
 
 /* Once per run: turn site patching on or off (off: every syscall traps). */
 int fastpath_init(bool enabled);
-bool fastpath_enabled(void);
 
 /* Per guest thread: its fast-path stack and XSAVE buffer; at its end, its
  * counters go to the totals. */
